@@ -1,0 +1,152 @@
+-- driver: the command line, and the pipeline in order.
+--
+--   load_spec -> validate -> weights -> plan -> schedule -> emit -> write
+--
+-- Each stage is a module with its contract at its top; only this file
+-- writes output.  Errors a user causes (util.fail / util.usage) are
+-- printed as they are and give exit 1 or 2; anything else is a bug and
+-- reaches main.c with a traceback.
+
+local util = require "util"
+local host = require "host"
+
+local M = {}
+
+local VERSION = "0.1.0"
+
+local usage_text = [[
+usage: convgen [options] SPEC
+
+Generates one self-contained C99 file for the network in SPEC (a Lua spec)
+and writes it to standard output.
+
+options:
+  -o PATH              write PATH.c and PATH.h instead (atomically: a failed run
+                       leaves existing files untouched)
+  --name NAME          symbol prefix: NAME_forward, NAME_... (default: the net's name)
+  --summary            print a per-layer table (shapes, parameters, MACs, arena) instead of C
+  --reference          write the reference bundle for harness/check.c instead of the net
+  --weights FILE       read weights from this safetensors file (overrides the spec's)
+  --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable)
+  --templates DIR      read kernel templates from DIR instead of the built-in ones
+  --max-instructions N instruction budget of the spec, in millions (default 200)
+  --max-memory MB      memory cap of the spec, in MiB (default 512)
+  --help-spec          describe the spec language
+  --help, --version
+
+exit status: 0 success, 1 bad spec or weights, 2 bad usage
+]]
+
+local function parse_args(args)
+  local o = {instructions = 200, memory = 512, overrides = {}}
+  local i = 1
+  local function value(flag)
+    i = i + 1
+    if args[i] == nil then util.usage("option %s needs a value", flag) end
+    return args[i]
+  end
+  local function number(flag)
+    local v = value(flag)
+    local n = math.tointeger(tonumber(v))
+    if not n or n < 1 then util.usage("option %s needs a positive integer, got '%s'", flag, v) end
+    return n
+  end
+  while i <= #args do
+    local a = args[i]
+    if a == "-o" then o.output = value(a)
+    elseif a == "--name" then o.name = value(a)
+    elseif a == "--summary" then o.summary = true
+    elseif a == "--reference" then o.reference = true
+    elseif a == "--weights" then o.weights = value(a)
+    elseif a == "--templates" then o.templates = value(a)
+    elseif a == "--max-instructions" then o.instructions = number(a)
+    elseif a == "--max-memory" then o.memory = number(a)
+    elseif a == "--knob" then
+      local v = value(a)
+      local layer, knob, n = v:match("^(.+):([%w_]+)=(%d+)$")
+      if not layer then util.usage("--knob takes LAYER:KNOB=N, got '%s'", v) end
+      o.overrides[layer] = o.overrides[layer] or {}
+      o.overrides[layer][knob] = math.tointeger(tonumber(n))
+    elseif a == "--help" or a == "-h" then o.help = true
+    elseif a == "--help-spec" then o.help_spec = true
+    elseif a == "--version" then o.version = true
+    elseif a:sub(1, 1) == "-" and a ~= "-" then
+      util.usage("unknown option '%s' (see convgen --help)", a)
+    elseif o.spec then
+      util.usage("more than one spec given ('%s' and '%s')", o.spec, a)
+    else
+      o.spec = a
+    end
+    i = i + 1
+  end
+  if o.help or o.help_spec or o.version then return o end
+  if not o.spec then util.usage("no spec given (see convgen --help)") end
+  if o.summary and (o.output or o.reference) then util.usage("--summary prints to stdout; it takes neither -o nor --reference") end
+  if o.name and not o.name:match("^[%a_][%w_]*$") then util.usage("--name must be a C identifier, got '%s'", o.name) end
+  return o
+end
+
+local function command_line(args)
+  local words = {"convgen"}
+  for _, a in ipairs(args) do words[#words + 1] = a:match("^[%w%._/:=-]+$") and a or string.format("'%s'", a) end
+  return table.concat(words, " ")
+end
+
+local function run(args)
+  local o = parse_args(args)
+  if o.help then host.write_stdout(usage_text) return 0 end
+  if o.version then host.write_stdout("convgen " .. VERSION .. " (" .. _VERSION .. ")\n") return 0 end
+  if o.help_spec then host.write_stdout(require("schema").help()) return 0 end
+  if o.templates then host.set_template_dir(o.templates) end
+  if o.spec:match("%.onnx$") then util.fail("%s: ONNX import is not implemented yet; write a Lua spec", o.spec) end
+
+  local source, err = host.read_file(o.spec)
+  if not source then util.fail("%s", err) end
+  local net = require("dsl").load_spec(o.spec, source,
+    {instructions = o.instructions * 1000000, memory = o.memory * 1024 * 1024})
+  local graph = require("validate").validate(net)
+  graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
+  local plan = require("plan").plan(graph, {name = o.name})
+  plan = require("schedule").schedule(plan, {overrides = o.overrides})
+
+  if o.summary then
+    host.write_stdout(require("summary").summary(graph, plan))
+    return 0
+  end
+  local base = o.output and o.output:gsub("%.c$", "")
+  if o.reference then
+    local text = require("reference").bundle(graph, plan)
+    if base then
+      local ok, werr = host.write_files({base .. ".c", text})
+      if not ok then util.fail("%s", werr) end
+    else
+      host.write_stdout(text)
+    end
+    return 0
+  end
+  local header_name = base and (base:match("[^/]*$") .. ".h")
+  local out = require("emit").emit(plan, {header_name = header_name, command = command_line(args)})
+  if base then
+    local ok, werr = host.write_files({base .. ".c", out.c, base .. ".h", out.h})
+    if not ok then util.fail("%s", werr) end
+  else
+    host.write_stdout(out.c)
+  end
+  return 0
+end
+
+-- Returns the exit status.
+function M.main(args)
+  local ok, result = xpcall(run, function(e)
+    if util.is_error(e) then return e end
+    return debug.traceback(tostring(e), 2)
+  end, args)
+  if ok then return result end
+  if util.is_error(result) then
+    host.write_stderr(result.message .. "\n")
+    return result.code
+  end
+  error(result, 0)
+end
+
+return M

@@ -1,0 +1,262 @@
+-- emit: stage 6, C text from a scheduled plan.
+--
+-- In:  a scheduled plan; options = {header_name = "x.h" or nil (then the
+--      header's declarations are inlined), command = string for the banner}.
+-- Out: {c = text, h = text}.  Deterministic: the same plan gives the same
+--      bytes (no time stamps, no iteration over unordered tables).
+-- Kernel bodies come from templates/; this file writes what every layer
+-- shares: the banner, weights, signatures, comments and the forward pass.
+
+local util = require "util"
+local template = require "template"
+
+local M = {}
+
+M.VERSION = "0.1.0"
+
+local template_of = {conv = "conv.c.tpl", dwconv = "dwconv.c.tpl", pwconv = "pwconv.c.tpl",
+                     linear = "linear.c.tpl", avgpool = "pool.c.tpl", maxpool = "pool.c.tpl",
+                     gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
+                     affine = "eltwise.c.tpl", concat = "eltwise.c.tpl"}
+
+local family = {conv = "conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
+                avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
+                act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat"}
+
+-- "oh * 2 - 1": a readable C expression for var * mul + add.
+local function lin(var, mul, add)
+  if type(var) == "number" then return tostring(var * mul + add) end
+  local term = mul == 0 and nil or (mul == 1 and var or string.format("%s * %d", var, mul))
+  if not term then return tostring(add) end
+  if add == 0 then return term end
+  return string.format("%s %s %d", term, add > 0 and "+" or "-", math.abs(add))
+end
+
+-- Opens the loop over one run of output rows (geometry.row_runs); a run
+-- of one row is a block with a constant, which reads better.
+local function for_rows(run)
+  if run.first == run.last then return string.format("{\n  const int oh = %d;", run.first) end
+  return string.format("for (int oh = %d; oh <= %d; ++oh) {", run.first, run.last)
+end
+
+local function c_float(v)
+  local s = string.format("%.9g", v)
+  if not s:find("[%.e]") then s = s .. ".0" end
+  return s .. "f"
+end
+
+local function describe(s)
+  local parts = {family[s.kind]}
+  if s.kh then
+    local pd = s.pad
+    local pad = (pd.top == pd.bottom and pd.left == pd.right and pd.top == pd.left) and tostring(pd.top)
+      or string.format("top %d bottom %d left %d right %d", pd.top, pd.bottom, pd.left, pd.right)
+    parts[#parts + 1] = string.format("%dx%d, stride %s, pad %s", s.kh, s.kw,
+      s.sh == s.sw and tostring(s.sh) or (s.sh .. "x" .. s.sw), pad)
+    if s.dh > 1 or s.dw > 1 then parts[#parts + 1] = "dilation " .. (s.dh == s.dw and s.dh or (s.dh .. "x" .. s.dw)) end
+    if s.groups and s.groups > 1 then parts[#parts + 1] = "groups " .. s.groups end
+  end
+  if s.act then parts[#parts + 1] = "then " .. s.act end
+  return table.concat(parts, ", ")
+end
+
+local function shape3(t) return string.format("%dx%dx%d", t.C, t.H, t.W) end
+
+local function comment(s)
+  local lines = {"/*", " * " .. table.concat(s.layers, " + ") .. (s.line and string.format(" (%s:%d)", s.file, s.line) or ""),
+    " * " .. describe(s)}
+  local io = {}
+  for i, name in ipairs(s.inputs) do io[i] = shape3(s.input_shapes[i]) end
+  local cost = s.macs > 0 and string.format(", %s MACs", util.si(s.macs)) or ""
+  lines[#lines + 1] = string.format(" * %s -> %s%s", table.concat(io, " + "), shape3(s.y), cost)
+  local knobs = util.keys_sorted(s.knobs)
+  if #knobs > 0 then
+    local k = {}
+    for i, name in ipairs(knobs) do k[i] = string.format("%s = %s: %s", name, tostring(s.knobs[name]), s.why[name]) end
+    lines[#lines + 1] = " * knobs:"
+    for _, line in ipairs(k) do lines[#lines + 1] = " *   " .. line end
+  end
+  lines[#lines + 1] = " */"
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- The parameter arrays of a step, in a fixed order: {suffix, tensor, helper name}.
+local function arrays_of(s)
+  local p, list = s.params, {}
+  if p.weight then list[#list + 1] = {"w", p.weight, "W"} end
+  if p.bias then list[#list + 1] = {"b", p.bias, "B"} end
+  if p.scale then list[#list + 1] = {"scale", p.scale, "SCALE"} end
+  if p.shift then list[#list + 1] = {"shift", p.shift, "SHIFT"} end
+  return list
+end
+
+local function signature(s)
+  local args = {}
+  if #s.inputs == 1 then
+    args[1] = "const float *restrict x"
+  else
+    for i = 1, #s.inputs do args[i] = string.format("const float *restrict x%d", i - 1) end
+  end
+  args[#args + 1] = "float *restrict y"
+  return string.format("static void %s(%s)\n", s.fn, table.concat(args, ", "))
+end
+
+local function layer_function(s)
+  local helpers = {lin = lin, float = c_float, for_rows = for_rows, B = false,
+    activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end}
+  for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = s.fn .. "_" .. a[1] end
+  local body = template.render(template_of[s.kind], s, helpers)
+  return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
+end
+
+local function weight_arrays(plan)
+  local out = {}
+  for _, s in ipairs(plan.steps) do
+    for _, a in ipairs(arrays_of(s)) do
+      out[#out + 1] = string.format("static CONVGEN_ALIGN const float %s_%s[%d] = {\n%s};\n",
+        s.fn, a[1], #a[2], a[2]:format(8, "  "))
+    end
+  end
+  return table.concat(out, "\n")
+end
+
+local function upper(plan, suffix) return (plan.prefix .. "_" .. suffix):upper() end
+
+-- The public declarations: dimensions, workspace size, prototypes.
+local function header_body(plan)
+  local lines = {}
+  local function dims(kind, io)
+    local base = upper(plan, io.cname)
+    lines[#lines + 1] = string.format("/* %s '%s': %d x %d x %d x %d floats, NCHW */", kind, io.name, plan.batch, io.C, io.H, io.W)
+    for _, d in ipairs{{"N", plan.batch}, {"C", io.C}, {"H", io.H}, {"W", io.W}} do
+      lines[#lines + 1] = string.format("#define %s_%s %d", base, d[1], d[2])
+    end
+    lines[#lines + 1] = string.format("#define %s_SIZE %d", base, plan.batch * io.size)
+  end
+  for _, io in ipairs(plan.inputs) do dims("input", io) end
+  for _, io in ipairs(plan.outputs) do dims("output", io) end
+  lines[#lines + 1] = "/* Floats of scratch memory a forward pass needs (the static arena's size). */"
+  lines[#lines + 1] = string.format("#define %s %d", upper(plan, "WORKSPACE_FLOATS"), plan.arena_floats)
+  lines[#lines + 1] = ""
+  local args = {}
+  for _, io in ipairs(plan.inputs) do args[#args + 1] = "const float *" .. io.param end
+  for _, io in ipairs(plan.outputs) do args[#args + 1] = "float *" .. io.param end
+  lines[#lines + 1] = "/* Runs the network on the inputs and writes the outputs (dense NCHW buffers of"
+  lines[#lines + 1] = "   the sizes above, not overlapping).  Uses a static arena: not reentrant, so"
+  lines[#lines + 1] = "   not for two threads at once; for that, give each thread a workspace. */"
+  lines[#lines + 1] = string.format("void %s_forward(%s);", plan.prefix, table.concat(args, ", "))
+  lines[#lines + 1] = string.format("/* The same with caller-provided scratch memory of %s floats;", upper(plan, "WORKSPACE_FLOATS"))
+  lines[#lines + 1] = "   reentrant: each concurrent call needs its own workspace. */"
+  lines[#lines + 1] = string.format("void %s_forward_with(float *workspace, %s);", plan.prefix, table.concat(args, ", "))
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function banner(plan, options, what)
+  local kinds = {}
+  for _, s in ipairs(plan.steps) do kinds[#kinds + 1] = s end
+  return table.concat({
+    "/*",
+    string.format(" * %s: generated by convgen %s; do not edit.", what, M.VERSION),
+    string.format(" * net '%s' from %s; weights: %s", plan.name, plan.file, plan.weights_source),
+    string.format(" * command: %s", options.command or "convgen"),
+    string.format(" * %d steps, %s MACs, %s parameters; batch %d; arena %d bytes (%d before reuse)",
+      #plan.steps, util.si(plan.macs), util.si(plan.param_count), plan.batch, 4 * plan.arena_floats,
+      4 * plan.arena_unplanned_floats),
+    " * float32, NCHW at the interface; C99; no allocation, no library beyond libm.",
+    " */", ""}, "\n")
+end
+
+function M.header(plan, options)
+  local guard = upper(plan, "H")
+  return banner(plan, options, plan.prefix .. ".h") ..
+    string.format("#ifndef %s\n#define %s\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", guard, guard) ..
+    header_body(plan) ..
+    "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
+end
+
+local function tensor_ref(plan, name, per_sample)
+  local st = plan.storage[name]
+  if st.kind == "arena" then return st.offset == 0 and "arena" or ("arena + " .. st.offset) end
+  local io = (st.kind == "input" and plan.inputs or plan.outputs)[st.index]
+  return per_sample and (io.param .. "_n") or io.param
+end
+
+local function forward_calls(plan, per_sample)
+  local lines = {}
+  for _, s in ipairs(plan.steps) do
+    local args = {}
+    for i, name in ipairs(s.inputs) do args[i] = tensor_ref(plan, name, per_sample) end
+    args[#args + 1] = tensor_ref(plan, s.output, per_sample)
+    lines[#lines + 1] = string.format("%s(%s);", s.fn, table.concat(args, ", "))
+  end
+  return lines
+end
+
+local function forward(plan)
+  local params, call_args = {}, {}
+  for _, io in ipairs(plan.inputs) do params[#params + 1] = "const float *restrict " .. io.param end
+  for _, io in ipairs(plan.outputs) do params[#params + 1] = "float *restrict " .. io.param end
+  for _, io in ipairs(plan.inputs) do call_args[#call_args + 1] = io.param end
+  for _, io in ipairs(plan.outputs) do call_args[#call_args + 1] = io.param end
+  local out = {}
+  out[#out + 1] = string.format("static CONVGEN_ALIGN float %s_arena[%d];\n", plan.prefix, math.max(plan.arena_floats, 1))
+  out[#out + 1] = string.format("void %s_forward_with(float *restrict arena, %s)\n{", plan.prefix, table.concat(params, ", "))
+  if plan.batch == 1 then
+    if plan.arena_floats == 0 then out[#out + 1] = "  (void)arena;" end
+    for _, line in ipairs(forward_calls(plan, false)) do out[#out + 1] = "  " .. line end
+  else
+    out[#out + 1] = string.format("  for (int n = 0; n < %d; ++n) {", plan.batch)
+    if plan.arena_floats == 0 then out[#out + 1] = "    (void)arena;" end
+    for _, io in ipairs(plan.inputs) do
+      out[#out + 1] = string.format("    const float *restrict %s_n = %s + n * %d;", io.param, io.param, io.size)
+    end
+    for _, io in ipairs(plan.outputs) do
+      out[#out + 1] = string.format("    float *restrict %s_n = %s + n * %d;", io.param, io.param, io.size)
+    end
+    for _, line in ipairs(forward_calls(plan, true)) do out[#out + 1] = "    " .. line end
+    out[#out + 1] = "  }"
+  end
+  out[#out + 1] = "}\n"
+  params = {}
+  for _, io in ipairs(plan.inputs) do params[#params + 1] = "const float *" .. io.param end
+  for _, io in ipairs(plan.outputs) do params[#params + 1] = "float *" .. io.param end
+  out[#out + 1] = string.format("void %s_forward(%s)\n{\n  %s_forward_with(%s_arena, %s);\n}\n",
+    plan.prefix, table.concat(params, ", "), plan.prefix, plan.prefix, table.concat(call_args, ", "))
+  return table.concat(out, "\n")
+end
+
+local alignment = [[
+/* 64-byte alignment for weights and arena: a cache line, and the widest
+   vector load.  C99 has no way to say it; C11 and GNU C do. */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define CONVGEN_ALIGN _Alignas(64)
+#elif defined(__GNUC__)
+#define CONVGEN_ALIGN __attribute__((aligned(64)))
+#else
+#define CONVGEN_ALIGN
+#endif
+]]
+
+function M.emit(plan, options)
+  local used, needs_math = {}, false
+  for _, s in ipairs(plan.steps) do
+    if s.act then used[s.act] = true end
+    needs_math = needs_math or s.act == "sigmoid" or s.kind == "maxpool"
+  end
+  local parts = {banner(plan, options, plan.prefix .. ".c")}
+  if needs_math then parts[#parts + 1] = "#include <math.h>\n" end
+  if options.header_name then
+    parts[#parts + 1] = string.format("#include \"%s\"\n", options.header_name)
+  else
+    parts[#parts + 1] = "\n/* The public interface (with -o, this goes to the .h file). */\n" .. header_body(plan)
+  end
+  parts[#parts + 1] = "\n" .. alignment .. "\n"
+  parts[#parts + 1] = weight_arrays(plan)
+  local acts = template.render("activations.c.tpl", {used = used}, {})
+  if acts ~= "" then parts[#parts + 1] = "\n" .. acts end
+  for _, s in ipairs(plan.steps) do parts[#parts + 1] = "\n" .. layer_function(s) end
+  parts[#parts + 1] = "\n" .. forward(plan)
+  return {c = table.concat(parts), h = M.header(plan, options)}
+end
+
+return M

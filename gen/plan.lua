@@ -1,0 +1,301 @@
+-- plan: stage 4, the whole network planned before anything is emitted.
+--
+-- In:  a validated graph with weights (weights.attach).
+-- Out: plan = {name, prefix, batch, file, weights_source,
+--        inputs  = {{name, cname, param, C, H, W, size}...}, size: floats per sample,
+--        outputs = {{name, cname, param, C, H, W, size}...}, cname: for macros,
+--                                                           param: forward's argument
+--        steps   = {step...}, arena_floats, arena_unplanned_floats,
+--        storage = {[tensor] = {kind = "input"|"output"|"arena", index|offset}},
+--        macs, param_count}
+--      step = {name, fn, kind, layers = {source layer names}, file, line,
+--              inputs = {tensor...}, output = tensor, x = {C,H,W}, y = {C,H,W},
+--              act = nil|"relu"|"relu6"|"hardswish"|"sigmoid",
+--              params = {weight = tensor, bias = tensor|nil, ...}, macs,
+--              and per kind the geometry the kernels need (rows, cols, ...)}
+-- What happens here: batchnorm folded into the conv before it (or kept as
+-- a per-channel affine step), activations fused into their producer,
+-- flatten turned into an alias, dead layers dropped, kernels classified
+-- by shape, and the arena planned by liveness.  The graph is not changed.
+-- Shapes in steps are per sample: the forward pass loops over the batch.
+
+local util = require "util"
+local tensor = require "tensor"
+local geometry = require "geometry"
+local arena = require "arena"
+
+local M = {}
+
+local activations = {relu = true, relu6 = true, hardswish = true, sigmoid = true}
+local fuses_activation = {conv = true, linear = true, add = true, affine = true}
+
+local function shape_of(t) return {C = t.C, H = t.H, W = t.W} end
+
+-- A conv's weight scaled per output channel and its new bias, from BN:
+-- s = gamma / sqrt(var + eps); w' = w * s; b' = (b - mean) * s + beta.
+local function fold_batchnorm(conv, bn)
+  local w, b = conv.params.weight, conv.params.bias
+  local gamma, beta = bn.params.weight, bn.params.bias
+  local mean, var = bn.params.running_mean, bn.params.running_var
+  local per_channel = #w // conv.C_out
+  local w2, b2 = tensor.new(#w), tensor.new(conv.C_out)
+  for oc = 0, conv.C_out - 1 do
+    local s = gamma:get(oc) / math.sqrt(var:get(oc) + bn.eps)
+    local base = oc * per_channel
+    for i = base, base + per_channel - 1 do w2:set(i, w:get(i) * s) end
+    b2:set(oc, ((b and b:get(oc) or 0) - mean:get(oc)) * s + beta:get(oc))
+  end
+  conv.params = {weight = w2, bias = b2}
+end
+
+-- BN that follows no conv: y = x * scale[c] + shift[c].
+local function affine_of(bn)
+  local C = bn.y.C
+  local scale, shift = tensor.new(C), tensor.new(C)
+  for c = 0, C - 1 do
+    local s = bn.params.weight:get(c) / math.sqrt(bn.params.running_var:get(c) + bn.eps)
+    scale:set(c, s)
+    shift:set(c, bn.params.bias:get(c) - bn.params.running_mean:get(c) * s)
+  end
+  return {scale = scale, shift = shift}
+end
+
+-- Step records start as copies of the graph's layers.
+local function initial_steps(graph)
+  local steps = {}
+  for i, layer in ipairs(graph.layers) do
+    local s = {}
+    for k, v in pairs(layer) do s[k] = v end
+    s.inputs = {table.unpack(layer.inputs)}
+    s.layers = {layer.name}
+    s.x = shape_of(graph.tensors[layer.inputs[1]])
+    s.y = shape_of(layer.out)
+    s.out = nil
+    local params = {}
+    for k, v in pairs(layer.params or {}) do params[k] = v end
+    s.params = params
+    steps[i] = s
+  end
+  return steps
+end
+
+local function consumers_of(steps)
+  local readers = {}
+  for _, s in ipairs(steps) do
+    for _, name in ipairs(s.inputs) do
+      readers[name] = readers[name] or {}
+      table.insert(readers[name], s)
+    end
+  end
+  return readers
+end
+
+-- Merges `next_step` into `step` (BN into conv, activation into its
+-- producer): the producer now writes the consumer's output tensor.
+local function absorb(step, next_step)
+  step.output = next_step.output
+  step.y = next_step.y
+  table.insert(step.layers, next_step.name)
+  next_step.absorbed = true
+end
+
+local function fuse(steps, outputs)
+  local is_output = {}
+  for _, name in ipairs(outputs) do is_output[name] = true end
+  local readers = consumers_of(steps)
+  local by_output = {}
+  for _, s in ipairs(steps) do by_output[s.output] = s end
+  local function sole_reader(s)
+    local r = readers[s.output]
+    if is_output[s.output] or not r or #r ~= 1 then return nil end
+    return r[1]
+  end
+  for _, s in ipairs(steps) do
+    if not s.absorbed then
+      local bn = sole_reader(s)
+      if s.op == "conv" and bn and bn.op == "batchnorm" then
+        fold_batchnorm(s, bn)
+        absorb(s, bn)
+      end
+    end
+  end
+  for _, s in ipairs(steps) do
+    if s.op == "batchnorm" and not s.absorbed then
+      s.op, s.params = "affine", affine_of(s)
+    end
+  end
+  for _, s in ipairs(steps) do
+    if not s.absorbed and fuses_activation[s.op] and not s.act then
+      local a = sole_reader(s)
+      if a and activations[a.op] then
+        s.act = a.op
+        absorb(s, a)
+      end
+    end
+  end
+  for _, s in ipairs(steps) do
+    if activations[s.op] and not s.absorbed then s.act, s.op = s.op, "act" end
+  end
+  local kept = {}
+  for _, s in ipairs(steps) do if not s.absorbed then kept[#kept + 1] = s end end
+  return kept, by_output
+end
+
+-- flatten moves no data: its output is another name for its input.
+local function remove_flattens(steps)
+  local alias, kept = {}, {}
+  local function resolve(name) while alias[name] do name = alias[name] end return name end
+  for _, s in ipairs(steps) do
+    for i, name in ipairs(s.inputs) do s.inputs[i] = resolve(name) end
+    if s.op == "flatten" then
+      alias[s.output] = resolve(s.inputs[1])
+    else
+      kept[#kept + 1] = s
+    end
+  end
+  return kept, resolve
+end
+
+local function drop_dead(steps, outputs)
+  local needed = {}
+  for _, name in ipairs(outputs) do needed[name] = true end
+  local live = {}
+  for i = #steps, 1, -1 do
+    local s = steps[i]
+    if needed[s.output] then
+      table.insert(live, 1, s)
+      for _, name in ipairs(s.inputs) do needed[name] = true end
+    end
+  end
+  return live
+end
+
+-- Kernel families, by shape alone.
+local function classify(s)
+  if s.op == "conv" then
+    local pad = s.pad
+    if s.groups == s.C_in then return "dwconv" end
+    if s.kh == 1 and s.kw == 1 and pad.top + pad.bottom + pad.left + pad.right == 0 then return "pwconv" end
+    return "conv"
+  end
+  return s.op
+end
+
+local function add_geometry(s)
+  if s.kind == "conv" or s.kind == "dwconv" or s.kind == "avgpool" or s.kind == "maxpool" then
+    s.rows = geometry.row_runs(s.x.H, s.y.H, s.kh, s.sh, s.pad.top, s.dh)
+    s.cols = geometry.column_ranges(s.x.W, s.y.W, s.kw, s.sw, s.pad.left, s.dw)
+    if s.kind == "avgpool" and not s.count_include_pad then
+      s.col_counts = geometry.column_counts(s.x.W, s.y.W, s.kw, s.sw, s.pad.left, s.dw)
+    end
+  end
+end
+
+-- The linear kernel reads its weight as [in][out] (contiguous outputs);
+-- PyTorch stores [out][in].  Packing happens once, here.
+local function pack_weights(s)
+  if s.kind ~= "linear" then return end
+  local w, packed = s.params.weight, tensor.new(#s.params.weight)
+  for o = 0, s.C_out - 1 do
+    for i = 0, s.C_in - 1 do packed:set(i * s.C_out + o, w:get(o * s.C_in + i)) end
+  end
+  s.params.weight = packed
+end
+
+local function macs_of(s)
+  if s.op == "conv" then return s.y.C * s.y.H * s.y.W * (s.C_in // s.groups) * s.kh * s.kw end
+  if s.op == "linear" then return s.C_in * s.C_out end
+  return 0
+end
+
+local function io_records(graph, names)
+  local cnames = util.unique_c_names(names)
+  local list = {}
+  for i, name in ipairs(names) do
+    local t = graph.tensors[name]
+    list[i] = {name = name, cname = cnames[i], C = t.C, H = t.H, W = t.W, size = t.C * t.H * t.W}
+  end
+  return list
+end
+
+-- Parameter names of the forward functions: the tensor names, outputs
+-- prefixed with out_ (an output is named after the layer that makes it,
+-- and that name belongs to the layer's function).
+local function name_parameters(plan, fns, reserved)
+  local taken, names = {}, {}
+  for k in pairs(reserved) do taken[k] = true end
+  for _, fn in ipairs(fns) do taken[fn] = true end
+  for _, io in ipairs(plan.inputs) do names[#names + 1] = io.name end
+  for _, io in ipairs(plan.outputs) do names[#names + 1] = "out_" .. io.name end
+  local params = util.unique_c_names(names, taken)
+  for i, io in ipairs(plan.inputs) do io.param = params[i] end
+  for i, io in ipairs(plan.outputs) do io.param = params[#plan.inputs + i] end
+end
+
+local function plan_storage(plan, steps, graph, resolve)
+  local storage, intervals = {}, {}
+  for i, io in ipairs(plan.inputs) do storage[io.name] = {kind = "input", index = i} end
+  for i, io in ipairs(plan.outputs) do
+    local real = resolve(io.name)
+    if storage[real] then
+      util.fail("%s:%s: net '%s': output '%s' is the same data as %s '%s'; nothing would be computed for it",
+        graph.file, graph.line or "?", graph.name, io.name, storage[real].kind, real)
+    end
+    storage[real] = {kind = "output", index = i}
+  end
+  local first, last = {}, {}
+  for i, s in ipairs(steps) do
+    first[s.output] = first[s.output] or i
+    for _, name in ipairs(s.inputs) do last[name] = i end
+  end
+  local unplanned = 0
+  for _, s in ipairs(steps) do
+    if not storage[s.output] then
+      local size = s.y.C * s.y.H * s.y.W
+      intervals[#intervals + 1] = {name = s.output, size = size, first = first[s.output], last = last[s.output] or first[s.output]}
+      unplanned = unplanned + size
+    end
+  end
+  local offsets, total = arena.plan_arena(intervals)
+  for name, offset in pairs(offsets) do storage[name] = {kind = "arena", offset = offset} end
+  plan.storage, plan.arena_floats, plan.arena_unplanned_floats = storage, total, unplanned
+end
+
+-- options: {name = symbol prefix or nil}
+function M.plan(graph, options)
+  local steps = initial_steps(graph)
+  steps = fuse(steps, graph.outputs)
+  local resolve
+  steps, resolve = remove_flattens(steps)
+  local outputs = {}
+  for i, name in ipairs(graph.outputs) do outputs[i] = resolve(name) end
+  steps = drop_dead(steps, outputs)
+  local plan = {name = graph.name, prefix = util.c_name(options.name or graph.name), batch = graph.batch,
+                file = graph.file, weights_source = graph.weights_source,
+                inputs = io_records(graph, graph.inputs), outputs = io_records(graph, graph.outputs),
+                macs = 0, param_count = 0}
+  for i, io in ipairs(plan.outputs) do io.real = outputs[i] end
+  local names, reserved = {}, {}
+  for _, suffix in ipairs{"_forward", "_forward_with", "_arena"} do reserved[plan.prefix .. suffix] = true end
+  for i, s in ipairs(steps) do names[i] = s.name end
+  local fns = util.unique_c_names(names, reserved)
+  name_parameters(plan, fns, reserved)
+  for i, s in ipairs(steps) do
+    s.fn = fns[i]
+    s.kind = classify(s)
+    s.macs = macs_of(s)
+    s.input_shapes = {}
+    for k, name in ipairs(s.inputs) do s.input_shapes[k] = shape_of(graph.tensors[name]) end
+    add_geometry(s)
+    pack_weights(s)
+    plan.macs = plan.macs + s.macs * graph.batch
+  end
+  for _, layer in ipairs(graph.layers) do
+    for _, t in pairs(layer.params or {}) do plan.param_count = plan.param_count + #t end
+  end
+  plan.steps = steps
+  plan_storage(plan, steps, graph, resolve)
+  return plan
+end
+
+return M

@@ -1,0 +1,82 @@
+-- summary: the per-layer table of `convgen --summary`, like torchinfo.
+--
+-- In:  the validated graph (with weights) and its plan.
+-- Out: text.  One row per spec layer: op, input and output shapes,
+--      parameters, MACs and output bytes; then totals and the arena.
+
+local util = require "util"
+
+local M = {}
+
+local function pad(s, n) return s .. string.rep(" ", math.max(0, n - #s)) end
+local function lpad(s, n) return string.rep(" ", math.max(0, n - #s)) .. s end
+
+local function macs(layer)
+  local y = layer.out
+  if layer.op == "conv" then
+    return y.N * y.C * y.H * y.W * (layer.C_in // layer.groups) * layer.kh * layer.kw
+  elseif layer.op == "linear" then
+    return y.N * layer.C_in * layer.C_out
+  end
+  return 0
+end
+
+local function commas(n)
+  local s = tostring(math.tointeger(n) or n)
+  repeat
+    local k
+    s, k = s:gsub("^(-?%d+)(%d%d%d)", "%1,%2")
+  until k == 0
+  return s
+end
+
+function M.summary(graph, plan)
+  local rows = {{"layer", "op", "input", "output", "params", "MACs", "out bytes"}}
+  local total_params, total_macs, total_bytes = 0, 0, 0
+  for _, name in ipairs(graph.inputs) do
+    local t = graph.tensors[name]
+    rows[#rows + 1] = {name, "input", "", util.shape_string(t), "0", "0", commas(4 * t.N * t.C * t.H * t.W)}
+  end
+  for _, layer in ipairs(graph.layers) do
+    local ins = {}
+    for i, name in ipairs(layer.inputs) do ins[i] = util.shape_string(graph.tensors[name]) end
+    local params = 0
+    for _, t in pairs(layer.params or {}) do params = params + #t end
+    local m = macs(layer)
+    local y = layer.out
+    local bytes = 4 * y.N * y.C * y.H * y.W
+    rows[#rows + 1] = {layer.name, layer.op, table.concat(ins, " + "), util.shape_string(y),
+      commas(params), commas(m), commas(bytes)}
+    total_params, total_macs, total_bytes = total_params + params, total_macs + m, total_bytes + bytes
+  end
+  local widths = {}
+  for _, row in ipairs(rows) do
+    for i, cell in ipairs(row) do widths[i] = math.max(widths[i] or 0, #cell) end
+  end
+  local lines = {}
+  local function line(row)
+    local cells = {}
+    for i, cell in ipairs(row) do cells[i] = i >= 5 and lpad(cell, widths[i]) or pad(cell, widths[i]) end
+    lines[#lines + 1] = table.concat(cells, "  "):gsub("%s+$", "")
+  end
+  line(rows[1])
+  local rule = 0
+  for _, w in ipairs(widths) do rule = rule + w + 2 end
+  lines[#lines + 1] = string.rep("-", rule - 2)
+  for i = 2, #rows do line(rows[i]) end
+  lines[#lines + 1] = string.rep("-", rule - 2)
+  local kernels = {}
+  for _, s in ipairs(plan.steps) do kernels[s.kind] = (kernels[s.kind] or 0) + 1 end
+  local kinds = {}
+  for _, k in ipairs(util.keys_sorted(kernels)) do kinds[#kinds + 1] = string.format("%d %s", kernels[k], k) end
+  lines[#lines + 1] = string.format("net '%s': %d layers -> %d generated steps (%s)", graph.name, #graph.layers,
+    #plan.steps, table.concat(kinds, ", "))
+  lines[#lines + 1] = string.format("parameters: %s (%s bytes of float32)", commas(total_params), commas(4 * total_params))
+  lines[#lines + 1] = string.format("MACs: %s (batch %d)", commas(total_macs), graph.batch)
+  lines[#lines + 1] = string.format("activations: %s bytes if every layer had its own buffer", commas(total_bytes))
+  lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample; %s bytes without reuse)",
+    commas(4 * plan.arena_floats), commas(4 * plan.arena_unplanned_floats))
+  return table.concat(lines, "\n") .. "\n"
+end
+
+return M

@@ -1,0 +1,105 @@
+-- util: errors with positions, C identifiers, small table helpers.
+--
+-- Every error a user can cause is raised with util.fail (a bad spec or
+-- model, exit 1) or util.usage (bad command line, exit 2): a table the
+-- driver recognises.  Anything else that escapes is a bug in convgen.
+
+local M = {}
+
+local Error = {}
+Error.__index = Error
+Error.__tostring = function(e) return e.message end
+
+local function raise(code, message)
+  error(setmetatable({message = message, code = code}, Error), 0)
+end
+
+function M.is_error(e) return getmetatable(e) == Error end
+
+-- fail("specs/x.lua:12: ...") for a spec or model error.
+function M.fail(fmt, ...) raise(1, string.format(fmt, ...)) end
+
+-- usage(...) for a command-line error.
+function M.usage(fmt, ...) raise(2, string.format(fmt, ...)) end
+
+-- The position prefix for a layer: `file:line: layer 'name' (op): `
+function M.where(layer)
+  local pos = layer.file and (layer.file .. ":" .. (layer.line or "?") .. ": ") or ""
+  return string.format("%slayer '%s' (%s): ", pos, layer.name, layer.op)
+end
+
+function M.layer_fail(layer, fmt, ...)
+  raise(1, M.where(layer) .. string.format(fmt, ...))
+end
+
+-- Levenshtein distance, for "did you mean" on a misspelt key or name.
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = {[0] = i}
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- " (did you mean 'stride'?)" or "" when nothing is close.
+function M.suggest(word, candidates)
+  local best, best_d
+  for _, c in ipairs(candidates) do
+    local d = distance(word, c)
+    if d <= math.max(1, #c // 3) and (not best_d or d < best_d) then best, best_d = c, d end
+  end
+  return best and string.format(" (did you mean '%s'?)", best) or ""
+end
+
+local c_keywords = {}
+for w in ([[auto break case char const continue default do double else enum
+  extern float for goto if inline int long register restrict return short signed
+  sizeof static struct switch typedef union unsigned void volatile while
+  _Bool _Complex _Imaginary]]):gmatch("%S+") do c_keywords[w] = true end
+
+-- A C identifier for a name: "features.0.0" -> "features_0_0".
+function M.c_name(name)
+  local id = name:gsub("[^%w_]", "_")
+  if id:match("^%d") or c_keywords[id] or id == "" then id = "l_" .. id end
+  return id
+end
+
+-- Gives every name a distinct C identifier; `taken` holds reserved ones.
+function M.unique_c_names(names, taken)
+  local used, out = {}, {}
+  for k in pairs(taken or {}) do used[k] = true end
+  for i, name in ipairs(names) do
+    local id, base, n = M.c_name(name), M.c_name(name), 1
+    while used[id] do n = n + 1; id = base .. "_" .. n end
+    used[id] = true
+    out[i] = id
+  end
+  return out
+end
+
+function M.keys_sorted(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
+function M.shape_string(t)
+  return string.format("%dx%dx%dx%d", t.N, t.C, t.H, t.W)
+end
+
+-- 1234567 -> "1.23M"
+function M.si(n)
+  if n >= 1e9 then return string.format("%.2fG", n / 1e9) end
+  if n >= 1e6 then return string.format("%.2fM", n / 1e6) end
+  if n >= 1e4 then return string.format("%.1fK", n / 1e3) end
+  return tostring(math.tointeger(n) or n)
+end
+
+return M

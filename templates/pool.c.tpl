@@ -1,0 +1,57 @@
+$-- Pooling, NCHW, one sample: max, average, and global average.
+$-- Windows are peeled like convolution: each run of rows has its own
+$-- in-bounds taps, each tap a constant column range, so padding is never
+$-- read (max pooling never sees it; average divides as PyTorch does).
+$local HW, OHW = x.H * x.W, y.H * y.W
+$if kind == "gap" then
+for (int c = 0; c < ${x.C}; ++c) {
+  const float *restrict xc = x + c * ${HW};
+  float sum = 0.0f;
+  for (int i = 0; i < ${HW}; ++i)
+    sum += xc[i];
+  y[c] = sum / ${float(HW)};
+}
+$else
+$local is_max = kind == "maxpool"
+$local counted = kind == "avgpool" and not count_include_pad
+$if counted then
+static const int taps_in_column[${y.W}] = {${table.concat(col_counts, ", ")}};
+$end
+for (int c = 0; c < ${x.C}; ++c) {
+  const float *restrict xc = x + c * ${HW};
+  float *restrict yc = y + c * ${OHW};
+$for _, run in ipairs(rows) do
+  ${for_rows(run)}
+    float acc[${y.W}];
+    for (int ow = 0; ow < ${y.W}; ++ow)
+      acc[ow] = ${is_max and "-INFINITY" or "0.0f"};
+$  for _, r in ipairs(run.taps) do
+    {
+      const float *restrict xr = xc + (${lin("oh", sh, r * dh - pad.top)}) * ${x.W};
+$    for c = 0, kw - 1 do
+$      local col = cols[c]
+$      if col.hi > col.lo then
+      for (int ow = ${col.lo}; ow < ${col.hi}; ++ow) {
+$        if is_max then
+        const float v = xr[${lin("ow", sw, col.offset)}];
+        acc[ow] = v > acc[ow] ? v : acc[ow];
+$        else
+        acc[ow] += xr[${lin("ow", sw, col.offset)}];
+$        end
+      }
+$      end
+$    end
+    }
+$  end
+    for (int ow = 0; ow < ${y.W}; ++ow)
+$  if is_max then
+      yc[oh * ${y.W} + ow] = acc[ow];
+$  elseif counted then
+      yc[oh * ${y.W} + ow] = acc[ow] / (float)(${#run.taps} * taps_in_column[ow]);
+$  else
+      yc[oh * ${y.W} + ow] = acc[ow] / ${float(kh * kw)};
+$  end
+  }
+$end
+}
+$end
