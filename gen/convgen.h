@@ -19,6 +19,10 @@ struct memory_account {
   int tripped;         /* set when a request was refused because of limit */
 };
 lua_State *sandbox_newstate(struct memory_account *account);
+
+/* state.c: a state with the standard libraries, host modules and the
+   embedded-source searcher; NULL when out of memory. */
+lua_State *convgen_newstate(struct memory_account *account);
 int luaopen_sandbox(lua_State *L);
 
 /* host.c: I/O and embedded sources, as the Lua module "host". */

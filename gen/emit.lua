@@ -14,12 +14,14 @@ local M = {}
 
 M.VERSION = "0.1.0"
 
-local template_of = {conv = "conv.c.tpl", dwconv = "dwconv.c.tpl", pwconv = "pwconv.c.tpl",
+-- Grouped convolution shares the standard template: in NCHW it is the
+-- same loop nest run once per group.
+local template_of = {conv = "conv.c.tpl", gconv = "conv.c.tpl", dwconv = "dwconv.c.tpl", pwconv = "pwconv.c.tpl",
                      linear = "linear.c.tpl", avgpool = "pool.c.tpl", maxpool = "pool.c.tpl",
                      gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
                      affine = "eltwise.c.tpl", concat = "eltwise.c.tpl"}
 
-local family = {conv = "conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
+local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
                 act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat"}
 

@@ -176,13 +176,14 @@ local function classify(s)
     local pad = s.pad
     if s.groups == s.C_in then return "dwconv" end
     if s.kh == 1 and s.kw == 1 and pad.top + pad.bottom + pad.left + pad.right == 0 then return "pwconv" end
+    if s.groups > 1 then return "gconv" end
     return "conv"
   end
   return s.op
 end
 
 local function add_geometry(s)
-  if s.kind == "conv" or s.kind == "dwconv" or s.kind == "avgpool" or s.kind == "maxpool" then
+  if s.kind == "conv" or s.kind == "gconv" or s.kind == "dwconv" or s.kind == "avgpool" or s.kind == "maxpool" then
     s.rows = geometry.row_runs(s.x.H, s.y.H, s.kh, s.sh, s.pad.top, s.dh)
     s.cols = geometry.column_ranges(s.x.W, s.y.W, s.kw, s.sw, s.pad.left, s.dw)
     if s.kind == "avgpool" and not s.count_include_pad then

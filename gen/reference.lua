@@ -1,7 +1,8 @@
 -- reference: the reference bundle, C data for harness/reference.c.
 --
 -- In:  the validated graph with its weights (before planning), and the
---      plan (only for the forward function's name and argument order).
+--      plan (only for the forward functions' name, argument order and
+--      workspace size).
 -- Out: C text defining convgen_ref_graph (harness/refgraph.h).
 -- It describes the network as the spec wrote it, so the naive reference
 -- checks folding, fusion, packing and the kernels, not just the loops.
@@ -61,7 +62,8 @@ function M.bundle(graph, plan)
   return template.render("refgraph.c.tpl", {name = graph.name, file = graph.file,
     weights_source = graph.weights_source, prefix = plan.prefix, arrays = arrays, tensors = tensors,
     layers = layers, inputs = inputs, outputs = outputs,
-    forward_params = table.concat(params, ", "), forward_args = table.concat(args, ", ")}, {})
+    forward_params = table.concat(params, ", "), forward_args = table.concat(args, ", "),
+    workspace_floats = plan.arena_floats}, {})
 end
 
 return M

@@ -27,6 +27,8 @@ function defaults.conv(s)
   }
 end
 
+defaults.gconv = defaults.conv
+
 function defaults.pwconv(s)
   local cout_g, cin_g = s.C_out // s.groups, s.C_in // s.groups
   local pixels = s.y.H * s.y.W

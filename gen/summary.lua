@@ -71,7 +71,14 @@ function M.summary(graph, plan)
   for _, k in ipairs(util.keys_sorted(kernels)) do kinds[#kinds + 1] = string.format("%d %s", kernels[k], k) end
   lines[#lines + 1] = string.format("net '%s': %d layers -> %d generated steps (%s)", graph.name, #graph.layers,
     #plan.steps, table.concat(kinds, ", "))
-  lines[#lines + 1] = string.format("parameters: %s (%s bytes of float32)", commas(total_params), commas(4 * total_params))
+  local emitted = 0
+  for _, s in ipairs(plan.steps) do
+    for _, t in pairs(s.params) do emitted = emitted + #t end
+  end
+  lines[#lines + 1] = string.format("parameters: %s, batchnorm statistics included (%s bytes as float32)",
+    commas(total_params), commas(4 * total_params))
+  lines[#lines + 1] = string.format("weights in the generated C: %s floats (%s bytes), batchnorm folded",
+    commas(emitted), commas(4 * emitted))
   lines[#lines + 1] = string.format("MACs: %s (batch %d)", commas(total_macs), graph.batch)
   lines[#lines + 1] = string.format("activations: %s bytes if every layer had its own buffer", commas(total_bytes))
   lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample; %s bytes without reuse)",

@@ -134,8 +134,8 @@ local function same_shape(a, b)
   return true
 end
 
-local function file_weights(graph, path)
-  local bytes, err = host.read_file(path)
+local function file_weights(graph, path, read_file)
+  local bytes, err = read_file(path)
   if not bytes then util.fail("%s", err) end
   local stored = read_safetensors(path, bytes)
   local used = {}
@@ -178,13 +178,15 @@ local function file_weights(graph, path)
   return graph
 end
 
--- override: a path from --weights (relative to the current directory)
-function M.attach(graph, spec_dir, override)
-  if override then return file_weights(graph, override) end
+-- override: a path from --weights (relative to the current directory);
+-- read_file: host.read_file unless a test or fuzzer supplies the bytes.
+function M.attach(graph, spec_dir, override, read_file)
+  read_file = read_file or host.read_file
+  if override then return file_weights(graph, override, read_file) end
   if graph.weights_path then
     local path = graph.weights_path
     if not path:match("^/") and spec_dir ~= "" then path = spec_dir .. "/" .. path end
-    return file_weights(graph, path)
+    return file_weights(graph, path, read_file)
   end
   return random_weights(graph)
 end

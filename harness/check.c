@@ -163,7 +163,7 @@ static int check_io_table(const struct ref_graph *g, const char *what,
 }
 
 static int usable_graph(const struct ref_graph *g) {
-  if (g->forward == NULL) {
+  if (g->forward == NULL || g->forward_with == NULL) {
     fputs("check: graph has no forward function\n", stderr);
     return 0;
   }
@@ -437,6 +437,38 @@ static int bench(const struct ref_graph *g, const struct buffers *b,
 /* }====================================================== */
 
 
+/*
+** NAME_forward (static arena) must give bit for bit what NAME_forward_with
+** gave on the NaN-filled workspace; b->ref is free to hold it by now.
+*/
+static int static_arena_agrees(const struct ref_graph *g, struct buffers *b) {
+  int k, same = 1;
+  g->forward((const float *const *)b->in, b->ref);
+  for (k = 0; k < g->n_outputs; k++) {
+    const struct ref_tensor *t = &g->tensors[g->outputs[k]];
+    if (memcmp(b->gen[k], b->ref[k], tensor_size(t) * sizeof(float)) != 0) {
+      printf("output '%s': NAME_forward differs from NAME_forward_with FAIL\n",
+             t->name != NULL ? t->name : "?");
+      same = 0;
+    }
+  }
+  return same;
+}
+
+/* Runs the generated forward_with on a workspace full of NaN. */
+static int run_on_poisoned_workspace(const struct ref_graph *g, struct buffers *b) {
+  size_t n = g->workspace_floats > 0 ? (size_t)g->workspace_floats : 1, i;
+  float *workspace = malloc(n * sizeof *workspace);
+  if (workspace == NULL) {
+    fputs("check: out of memory for the workspace\n", stderr);
+    return 0;
+  }
+  for (i = 0; i < n; i++) workspace[i] = NAN;
+  g->forward_with(workspace, (const float *const *)b->in, b->gen);
+  free(workspace);
+  return 1;
+}
+
 static int run_check(const struct ref_graph *g, const struct options *o) {
   struct buffers b;
   const float *const *in;
@@ -451,10 +483,14 @@ static int run_check(const struct ref_graph *g, const struct options *o) {
     free_buffers(g, &b);
     return 3;
   }
-  g->forward(in, b.gen);
+  if (!run_on_poisoned_workspace(g, &b)) {
+    free_buffers(g, &b);
+    return 1;
+  }
   for (k = 0; k < g->n_outputs; k++)
     ok &= check_output(g, k, &b, o);
   ok &= inputs_intact(g, b.in, o->seed);
+  ok &= static_arena_agrees(g, &b);
   status = o->bench ? bench(g, &b, o->runs) : 0;
   free_buffers(g, &b);
   return status != 0 ? status : ok ? 0 : 1;

@@ -68,6 +68,11 @@ struct ref_graph {
   /* Calls the generated NAME_forward with inputs[0..n_inputs-1] and
      outputs[0..n_outputs-1], each a dense NCHW buffer of its tensor's size. */
   void (*forward)(const float *const *inputs, float *const *outputs);
+  /* The same through NAME_forward_with, on a caller's workspace of
+     workspace_floats floats: the checker fills it with NaN first, so a
+     kernel that reads scratch memory nobody wrote shows in the output. */
+  void (*forward_with)(float *workspace, const float *const *inputs, float *const *outputs);
+  long workspace_floats;
 };
 
 extern const struct ref_graph convgen_ref_graph;

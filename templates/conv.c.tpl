@@ -12,10 +12,10 @@ $assert(ic_unroll >= 1 and ic_unroll <= 8, "conv: ic_unroll must be 1..8")
 $local OC_FULL, IC_FULL = COUT_G // oc_tile * oc_tile, CIN_G // ic_unroll * ic_unroll
 $
 $-- One input channel's contribution to the tile's accumulators.
-$local function channel(T, ic, taps)
+$local function channel(T, oc, ic, taps)
 {
   const float *restrict xc = xg + ${lin(ic, HW, 0)};
-  const float *restrict wc = wg + ${lin(ic, KK, 0)};
+  const float *restrict wc = wgroup + ${lin(oc, CIN_G * KK, 0)} + ${lin(ic, KK, 0)};
 $  for _, r in ipairs(taps) do
   {
     const float *restrict xr = xc + (${lin("oh", sh, r * dh - pad.top)}) * ${x.W};
@@ -43,7 +43,6 @@ $
 $-- A tile of T output channels starting at channel `oc` of the group.
 $local function tile(T, oc)
 {
-  const float *restrict wg = wgroup + ${lin(oc, CIN_G * KK, 0)};
 $  for _, run in ipairs(rows) do
   ${for_rows(run)}
     float acc[${T}][${y.W}];
@@ -52,15 +51,15 @@ $    for t = 0, T - 1 do
       acc[${t}][ow] = ${B and (B .. "[g * " .. COUT_G .. " + " .. lin(oc, 1, t) .. "]") or "0.0f"};
 $    end
     }
-$    if IC_FULL > 0 then
+$    if IC_FULL > 0 and #run.taps > 0 then
     for (int ic = 0; ic < ${IC_FULL}; ic += ${ic_unroll}) {
 $      for u = 0, ic_unroll - 1 do
-$        channel(T, lin("ic", 1, u), run.taps)
+$        channel(T, oc, lin("ic", 1, u), run.taps)
 $      end
     }
 $    end
-$    for ic = IC_FULL, CIN_G - 1 do
-$      channel(T, ic, run.taps)
+$    for ic = IC_FULL, #run.taps > 0 and CIN_G - 1 or -1 do
+$      channel(T, oc, ic, run.taps)
 $    end
     for (int ow = 0; ow < ${y.W}; ++ow) {
 $    for t = 0, T - 1 do
@@ -81,6 +80,12 @@ $end
   const float *restrict xg = x + g * ${CIN_G * HW};
   const float *restrict wgroup = ${W} + g * ${COUT_G * CIN_G * KK};
   float *restrict yg = y + g * ${COUT_G * OHW};
+$local any_taps = false
+$for _, run in ipairs(rows) do any_taps = any_taps or #run.taps > 0 end
+$if not any_taps then
+  (void)xg;                 /* every tap lies in the padding: output is the bias */
+  (void)wgroup;
+$end
 $if OC_FULL > 0 then
   for (int oc = 0; oc < ${OC_FULL}; oc += ${oc_tile}) {
 $  tile(oc_tile, "oc")

@@ -9,6 +9,7 @@ $-- with the weights as the spec gives them (nothing folded, packed or fused).
 #include "refgraph.h"
 
 void ${prefix}_forward(${forward_params});
+void ${prefix}_forward_with(float *, ${forward_params});
 $for _, a in ipairs(arrays) do
 
 static const float ${a.sym}[${a.count}] = {
@@ -42,7 +43,13 @@ static void run_generated(const float *const *in, float *const *out)
   ${prefix}_forward(${forward_args});
 }
 
+static void run_generated_with(float *workspace, const float *const *in, float *const *out)
+{
+  ${prefix}_forward_with(workspace, ${forward_args});
+}
+
 const struct ref_graph convgen_ref_graph = {
   "${name}", ${#tensors}, tensors, ${#layers}, layers,
-  ${#inputs}, graph_inputs, ${#outputs}, graph_outputs, run_generated
+  ${#inputs}, graph_inputs, ${#outputs}, graph_outputs,
+  run_generated, run_generated_with, ${workspace_floats}
 };
