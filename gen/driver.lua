@@ -31,6 +31,7 @@ options:
   --templates DIR      read kernel templates from DIR instead of the built-in ones
   --max-instructions N instruction budget of the spec, in millions (default 200)
   --max-memory MB      memory cap of the spec, in MiB (default 512)
+  --max-seconds S      wall-clock limit of the spec (default 10)
   --help-spec          describe the spec language
   --help, --version
 
@@ -38,7 +39,7 @@ exit status: 0 success, 1 bad spec or weights, 2 bad usage
 ]]
 
 local function parse_args(args)
-  local o = {instructions = 200, memory = 512, overrides = {}}
+  local o = {instructions = 200, memory = 512, seconds = 10, overrides = {}}
   local i = 1
   local function value(flag)
     i = i + 1
@@ -61,6 +62,7 @@ local function parse_args(args)
     elseif a == "--templates" then o.templates = value(a)
     elseif a == "--max-instructions" then o.instructions = number(a)
     elseif a == "--max-memory" then o.memory = number(a)
+    elseif a == "--max-seconds" then o.seconds = number(a)
     elseif a == "--knob" then
       local v = value(a)
       local layer, knob, n = v:match("^(.+):([%w_]+)=(%d+)$")
@@ -97,13 +99,17 @@ local function run(args)
   if o.help then host.write_stdout(usage_text) return 0 end
   if o.version then host.write_stdout("convgen " .. VERSION .. " (" .. _VERSION .. ")\n") return 0 end
   if o.help_spec then host.write_stdout(require("schema").help()) return 0 end
-  if o.templates then host.set_template_dir(o.templates) end
+  if o.templates then
+    local _, err = host.read_file(o.templates .. "/conv.c.tpl")
+    if err then util.usage("--templates %s: not a template directory (%s)", o.templates, err) end
+    host.set_template_dir(o.templates)
+  end
   if o.spec:match("%.onnx$") then util.fail("%s: ONNX import is not implemented yet; write a Lua spec", o.spec) end
 
   local source, err = host.read_file(o.spec)
   if not source then util.fail("%s", err) end
   local net = require("dsl").load_spec(o.spec, source,
-    {instructions = o.instructions * 1000000, memory = o.memory * 1024 * 1024})
+    {instructions = o.instructions * 1000000, memory = o.memory * 1024 * 1024, seconds = o.seconds})
   local graph = require("validate").validate(net)
   graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
   local plan = require("plan").plan(graph, {name = o.name})
@@ -143,7 +149,7 @@ function M.main(args)
   end, args)
   if ok then return result end
   if util.is_error(result) then
-    host.write_stderr(result.message .. "\n")
+    host.write_stderr((result.code == 2 and "convgen: " or "") .. result.message .. "\n")
     return result.code
   end
   error(result, 0)

@@ -145,7 +145,7 @@ local function build_env(path)
   end})
 end
 
--- limits = {instructions = n, memory = bytes}
+-- limits = {instructions = n, memory = bytes, seconds = n or nil}
 function M.load_spec(path, source, limits)
   local env = build_env(path)
   local chunk, err = load(source, "@" .. path, "t", env)
@@ -155,7 +155,9 @@ function M.load_spec(path, source, limits)
     end
     util.fail("%s", err)
   end
-  local ok, result, why = sandbox.run(chunk, limits.instructions, limits.memory)
+  local ok, result, why = sandbox.run(chunk, limits.instructions, limits.memory, limits.seconds or 0,
+    string.format("%s: the spec ran for more than %d s (a runaway string pattern?); raise it with --max-seconds\n",
+      path, limits.seconds or 0))
   if not ok then
     if why == "instructions" then
       util.fail("%s: the spec ran past its budget of %d million instructions (an endless loop?); raise it with --max-instructions",

@@ -21,7 +21,7 @@ local function valid_outputs(size, out, stride, pad, dil, t)
 end
 
 -- Runs of output rows with the same in-bounds taps:
--- {{first = oh0, last = oh1 (inclusive), taps = {kh...}, offsets = {input row offset...}}, ...}
+-- {{first = oh0, last = oh1 (inclusive), taps = {kh...}}, ...}
 function M.row_runs(size, out, k, stride, pad, dil)
   local ranges = {}
   for t = 0, k - 1 do ranges[t] = {valid_outputs(size, out, stride, pad, dil, t)} end
@@ -52,6 +52,36 @@ function M.column_ranges(size, out, k, stride, pad, dil)
     cols[t] = {lo = lo, hi = hi, offset = t * dil - pad}
   end
   return cols
+end
+
+-- Row runs and column ranges of a window; a window tap is read only where
+-- both its row and its column are in bounds, so when no column tap ever
+-- is, no row tap is either.
+function M.window(h, w, out_h, out_w, kh, kw, sh, sw, pad, dh, dw)
+  local rows = M.row_runs(h, out_h, kh, sh, pad.top, dh)
+  local cols = M.column_ranges(w, out_w, kw, sw, pad.left, dw)
+  local any_column = false
+  for t = 0, kw - 1 do any_column = any_column or cols[t].hi > cols[t].lo end
+  if not any_column then
+    rows = {{first = 0, last = out_h - 1, taps = {}}}
+  end
+  return rows, cols
+end
+
+-- The first output position whose window has no in-bounds tap, or nil.
+function M.empty_window(rows, cols, kw)
+  for _, run in ipairs(rows) do
+    if #run.taps == 0 then return run.first, 0 end
+  end
+  for ow = 0, math.huge do
+    local covered, any_tap = false, false
+    for t = 0, kw - 1 do
+      if ow < cols[t].hi then any_tap = true end
+      if ow >= cols[t].lo and ow < cols[t].hi then covered = true end
+    end
+    if not any_tap then return nil end
+    if not covered then return 0, ow end
+  end
 end
 
 -- The number of in-bounds taps for each output column (avgpool without

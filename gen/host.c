@@ -113,7 +113,10 @@ static void discard_temporaries(char **tmps, int n)
 ** host.write_files({path1, contents1, path2, contents2, ...}) -> true | nil, message
 ** Every file is written to a temporary beside it first; only when all are
 ** complete are they renamed into place, so a failure leaves no partial
-** file and the previous outputs untouched.
+** file and the previous outputs untouched.  What could make a rename fail
+** (a directory in the way, no write permission in the directory) is found
+** before the first rename; rename within one directory does not otherwise
+** fail short of an I/O error.
 */
 static int host_write_files(lua_State *L)
 {
@@ -123,6 +126,16 @@ static int host_write_files(lua_State *L)
   n = (int)luaL_len(L, 1) / 2;
   for (i = 1; i <= 2 * n; i++) {      /* check arguments before touching disk */
     luaL_argcheck(L, lua_geti(L, 1, i) == LUA_TSTRING, 1, "paths and contents must be strings");
+    lua_pop(L, 1);
+  }
+  for (i = 0; i < n; i++) {           /* a rename over a directory would fail late */
+    struct stat st;
+    lua_geti(L, 1, 2 * i + 1);                      /* stack: tbl, path */
+    if (stat(lua_tostring(L, -1), &st) == 0 && S_ISDIR(st.st_mode)) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "cannot write %s: it is a directory", lua_tostring(L, -2));
+      return 2;
+    }
     lua_pop(L, 1);
   }
   tmps = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n + 1), 0);  /* stack: tbl, tmps */

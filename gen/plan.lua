@@ -184,8 +184,7 @@ end
 
 local function add_geometry(s)
   if s.kind == "conv" or s.kind == "gconv" or s.kind == "dwconv" or s.kind == "avgpool" or s.kind == "maxpool" then
-    s.rows = geometry.row_runs(s.x.H, s.y.H, s.kh, s.sh, s.pad.top, s.dh)
-    s.cols = geometry.column_ranges(s.x.W, s.y.W, s.kw, s.sw, s.pad.left, s.dw)
+    s.rows, s.cols = geometry.window(s.x.H, s.x.W, s.y.H, s.y.W, s.kh, s.kw, s.sh, s.sw, s.pad, s.dh, s.dw)
     if s.kind == "avgpool" and not s.count_include_pad then
       s.col_counts = geometry.column_counts(s.x.W, s.y.W, s.kw, s.sw, s.pad.left, s.dw)
     end
@@ -254,7 +253,7 @@ local function plan_storage(plan, steps, graph, resolve)
     if not storage[s.output] then
       local size = s.y.C * s.y.H * s.y.W
       intervals[#intervals + 1] = {name = s.output, size = size, first = first[s.output], last = last[s.output] or first[s.output]}
-      unplanned = unplanned + size
+      unplanned = unplanned + (size + arena.ALIGN - 1) // arena.ALIGN * arena.ALIGN
     end
   end
   local offsets, total = arena.plan_arena(intervals)

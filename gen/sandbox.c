@@ -6,7 +6,11 @@
 ** memory cap, so a bad spec ends with a clear error instead of a hang or
 ** an OOM kill.
 */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "lauxlib.h"
 #include "convgen.h"
@@ -64,6 +68,41 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "spec exceeded its instruction budget");
 }
 
+/*
+** Wall-clock limit.  Some work a spec can ask for runs inside one C call
+** that the instruction count never sees (a backtracking string.find on a
+** long subject); no Lua error can interrupt that, so when the alarm rings
+** convgen prints the prepared message and exits.  Nothing has been written
+** yet while a spec runs, so exiting leaves no partial output.
+*/
+static char alarm_message[512];
+static size_t alarm_message_len;
+
+static void on_alarm(int sig)
+{
+  ssize_t ignored;
+  (void)sig;
+  ignored = write(STDERR_FILENO, alarm_message, alarm_message_len);
+  (void)ignored;
+  _exit(1);
+}
+
+static void arm_alarm(unsigned seconds, const char *message)
+{
+  struct sigaction action;
+  if (seconds == 0)
+    return;
+  alarm_message_len = strlen(message);
+  if (alarm_message_len >= sizeof alarm_message)
+    alarm_message_len = sizeof alarm_message - 1;
+  memcpy(alarm_message, message, alarm_message_len);
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_alarm;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGALRM, &action, NULL);
+  alarm(seconds);
+}
+
 static struct memory_account *account_of(lua_State *L)
 {
   void *ud;
@@ -72,18 +111,26 @@ static struct memory_account *account_of(lua_State *L)
 }
 
 /*
-** sandbox.run(f, max_instructions, max_bytes) -> ok, result_or_error, why
+** sandbox.run(f, max_instructions, max_bytes [, seconds, timeout_message])
+**   -> ok, result_or_error, why
 ** Calls f() with the budget and cap in force; `why` is "instructions",
 ** "memory" or nil, so the caller can say which limit was hit.  The spec
 ** environment has no pcall, so the spec cannot catch these errors itself.
+** With seconds > 0, running longer prints timeout_message and exits 1.
 */
 static int run_limited(lua_State *L)
 {
   struct memory_account *account = account_of(L);
   lua_Integer max_instructions = luaL_checkinteger(L, 2);
   lua_Integer max_bytes = luaL_checkinteger(L, 3);
+  lua_Integer seconds = luaL_optinteger(L, 4, 0);
+  const char *timeout_message = luaL_optstring(L, 5, "convgen: the spec ran out of time\n");
   int status, out_of_budget;
+  lua_Hook outer_hook = lua_gethook(L);       /* restored after: a fuzzer's */
+  int outer_mask = lua_gethookmask(L), outer_count = lua_gethookcount(L);
   luaL_checktype(L, 1, LUA_TFUNCTION);
+  luaL_argcheck(L, seconds >= 0 && seconds < 1000000, 4, "seconds out of range");
+  arm_alarm((unsigned)seconds, timeout_message);
   lua_settop(L, 1);                                   /* stack: f */
   lua_pushinteger(L, max_instructions / HOOK_STEP + 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &budget_key);
@@ -91,7 +138,8 @@ static int run_limited(lua_State *L)
   account->limit = account->in_use + (size_t)max_bytes;
   lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
   status = lua_pcall(L, 0, 1, 0);                     /* stack: result|err */
-  lua_sethook(L, NULL, 0, 0);
+  alarm(0);
+  lua_sethook(L, outer_hook, outer_mask, outer_count);
   account->limit = 0;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &budget_key);
   out_of_budget = lua_tointeger(L, -1) < 0;

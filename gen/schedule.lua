@@ -4,7 +4,8 @@
 -- Out: the same plan with step.knobs = {name = value} and
 --      step.why = {name = reason} for every knob its template takes.
 -- Templates assert which knob values they accept; every value they use
--- comes from here, never from a constant inside a template.
+-- comes from here, never from a constant inside a template.  Each default
+-- is {value, reason, lowest, highest}: the range an override may take.
 
 local util = require "util"
 
@@ -22,8 +23,8 @@ local defaults = {}
 function defaults.conv(s)
   local cout_g, cin_g = s.C_out // s.groups, s.C_in // s.groups
   return {
-    oc_tile = {fit({1, 2, 4}, cout_g), "output channels per pass share each input row load"},
-    ic_unroll = {fit({1, 2}, cin_g), "input channels per loop iteration"},
+    oc_tile = {fit({1, 2, 4}, cout_g), "output channels per pass share each input row load", 1, 8},
+    ic_unroll = {fit({1, 2}, cin_g), "input channels per loop iteration", 1, 8},
   }
 end
 
@@ -33,9 +34,9 @@ function defaults.pwconv(s)
   local cout_g, cin_g = s.C_out // s.groups, s.C_in // s.groups
   local pixels = s.y.H * s.y.W
   return {
-    oc_tile = {fit({1, 2, 4}, cout_g), "output channels reuse each loaded input pixel"},
-    ic_unroll = {fit({1, 2, 4}, cin_g), "input channels summed per pass over the tile"},
-    px_tile = {fit({8, 16, 32, 64, 128, 256}, pixels), "pixels per tile: accumulators stay in L1"},
+    oc_tile = {fit({1, 2, 4}, cout_g), "output channels reuse each loaded input pixel", 1, 8},
+    ic_unroll = {fit({1, 2, 4}, cin_g), "input channels summed per pass over the tile", 1, 8},
+    px_tile = {fit({8, 16, 32, 64, 128, 256}, pixels), "pixels per tile: accumulators stay in L1", 1, 4096},
   }
 end
 
@@ -44,7 +45,7 @@ function defaults.dwconv()
 end
 
 function defaults.linear(s)
-  return {out_tile = {fit({16, 64, 256}, s.C_out), "outputs accumulated per pass over the input"}}
+  return {out_tile = {fit({16, 64, 256}, s.C_out), "outputs accumulated per pass over the input", 1, 4096}}
 end
 
 local function no_knobs() return {} end
@@ -52,18 +53,40 @@ for _, kind in ipairs{"avgpool", "maxpool", "gap", "add", "concat", "act", "affi
   defaults[kind] = no_knobs
 end
 
+-- Every overridden layer must be a step of the plan: a layer fused into
+-- another (a batchnorm, an activation) has no kernel of its own.
+local function check_override_names(plan, overrides)
+  local known, names = {}, {}
+  for _, s in ipairs(plan.steps) do
+    known[s.name], known[s.fn] = true, true
+    names[#names + 1] = s.name
+  end
+  for _, name in ipairs(util.keys_sorted(overrides)) do
+    if not known[name] then
+      util.usage("--knob %s: no generated layer of that name (a layer fused into another has no knobs)%s",
+        name, util.suggest(name, names))
+    end
+  end
+end
+
 function M.schedule(plan, options)
   local overrides = options.overrides or {}
+  check_override_names(plan, overrides)
   for _, s in ipairs(plan.steps) do
     local d = defaults[s.kind](s)
     s.knobs, s.why = {}, {}
     for knob, v in pairs(d) do s.knobs[knob], s.why[knob] = v[1], v[2] end
-    for knob, v in pairs(overrides[s.name] or overrides[s.fn] or {}) do
-      if s.knobs[knob] == nil then
-        util.usage("override for layer '%s': its %s kernel has no knob '%s'%s", s.name, s.kind, knob,
+    local wanted = overrides[s.name] or overrides[s.fn] or {}
+    for _, knob in ipairs(util.keys_sorted(wanted)) do
+      local v, range = wanted[knob], d[knob]
+      if not range then
+        util.usage("--knob %s:%s: its %s kernel has no knob '%s'%s", s.name, knob, s.kind, knob,
           util.suggest(knob, util.keys_sorted(s.knobs)))
       end
-      s.knobs[knob], s.why[knob] = v, "set by override"
+      if v < range[3] or v > range[4] then
+        util.usage("--knob %s:%s=%d: %s takes %d to %d", s.name, knob, v, knob, range[3], range[4])
+      end
+      s.knobs[knob], s.why[knob] = v, "set by --knob"
     end
   end
   return plan

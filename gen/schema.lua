@@ -15,14 +15,18 @@ M.show = show
 
 local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v == v and math.abs(v) < 2^53) end
 
+-- Sizes are bounded by the generated code's int index: a bound here keeps
+-- every product of two fields inside Lua's 64-bit integers.
+local INT_MAX = 2^31 - 1
+
 local function positive_int(v)
-  if is_int(v) and v >= 1 then return math.tointeger(v) end
-  return nil, "a positive integer"
+  if is_int(v) and v >= 1 and v <= INT_MAX then return math.tointeger(v) end
+  return nil, "a positive integer below 2^31"
 end
 
 local function nonneg_int(v)
-  if is_int(v) and v >= 0 then return math.tointeger(v) end
-  return nil, "a non-negative integer"
+  if is_int(v) and v >= 0 and v <= INT_MAX then return math.tointeger(v) end
+  return nil, "a non-negative integer below 2^31"
 end
 
 local function integer(v)
@@ -50,16 +54,22 @@ local function padding(v)
   if type(v) == "number" then
     local n = nonneg_int(v)
     if n then return {top = n, bottom = n, left = n, right = n} end
-  elseif type(v) == "table" and v.top ~= nil then
-    local p = {}
+  elseif type(v) == "table" and (v.top or v.bottom or v.left or v.right) ~= nil then
+    local p, missing = {}, {}
     for k in pairs(v) do
       if k ~= "top" and k ~= "bottom" and k ~= "left" and k ~= "right" then return nil, expected end
     end
     for _, side in ipairs{"top", "bottom", "left", "right"} do
+      if v[side] == nil then missing[#missing + 1] = side end
       p[side] = nonneg_int(v[side])
+    end
+    if #missing > 0 then return nil, expected .. " (this table lacks " .. table.concat(missing, ", ") .. ")" end
+    for _, side in ipairs{"top", "bottom", "left", "right"} do
       if not p[side] then return nil, expected end
     end
     return p
+  elseif type(v) == "table" and #v > 2 then
+    return nil, expected .. " (" .. #v .. " bare numbers are ambiguous: name the sides)"
   elseif type(v) == "table" then
     local hw = pair_of(nonneg_int, "")(v)
     if hw then return {top = hw[1], bottom = hw[1], left = hw[2], right = hw[2]} end
@@ -135,9 +145,14 @@ M.ops = {
                     {"groups", default = 1, check = positive_int, doc = "channel groups; C_in and out divisible by it"},
                     bias, from)},
   dwconv = {doc = "depthwise convolution: conv with groups = C_in, out = C_in * mult", inputs = "one", weights = true,
+    hints = {out = "dwconv's output channels are C_in * mult: give mult, or use conv with groups",
+             groups = "dwconv's groups are always C_in; use conv for other groupings"},
     fields = fields({"mult", default = 1, check = positive_int, doc = "channel multiplier"},
                     cin, kernel, stride, pad, dilation, bias, from)},
   pwconv = {doc = "pointwise convolution: conv with a 1x1 kernel", inputs = "one", weights = true,
+    hints = {k = "pwconv is always 1x1; use conv for other kernel sizes", kh = "pwconv is always 1x1",
+             kw = "pwconv is always 1x1", pad = "pwconv takes no padding; use conv {k = 1, pad = ...}",
+             dilation = "a 1x1 kernel has no dilation"},
     fields = fields({"out", check = positive_int, required = true, doc = "output channels"},
                     cin, stride, {"groups", default = 1, check = positive_int, doc = "channel groups"},
                     bias, from)},
@@ -178,14 +193,18 @@ function M.op_names()
   return list
 end
 
--- Checks and normalises a params table against a field list.
+-- Checks and normalises a params table against a field list; hints, if
+-- given, explain unknown fields that are common mistakes.
 -- Returns the normalised table, or nil and an error message.
-function M.apply(field_list, params)
+function M.apply(field_list, params, hints)
   local known, out = {}, {}
   for _, f in ipairs(field_list) do known[f[1]] = f end
   for key in pairs(params) do
     if type(key) ~= "string" then
       return nil, string.format("unexpected positional value %s (fields are written key = value)", show(params[key]))
+    end
+    if not known[key] and hints and hints[key] then
+      return nil, string.format("unknown field '%s': %s", key, hints[key])
     end
     if not known[key] then
       local names_list = {}

@@ -25,33 +25,38 @@ function M.usage(fmt, ...) raise(2, string.format(fmt, ...)) end
 -- The position prefix for a layer: `file:line: layer 'name' (op): `
 function M.where(layer)
   local pos = layer.file and (layer.file .. ":" .. (layer.line or "?") .. ": ") or ""
-  return string.format("%slayer '%s' (%s): ", pos, layer.name, layer.op)
+  return string.format("%slayer '%s' (%s): ", pos, layer.name, layer.spec_op or layer.op)
 end
 
 function M.layer_fail(layer, fmt, ...)
   raise(1, M.where(layer) .. string.format(fmt, ...))
 end
 
--- Levenshtein distance, for "did you mean" on a misspelt key or name.
+-- Edit distance counting a swap of two neighbours as one edit (optimal
+-- string alignment), for "did you mean" on a misspelt key or name.
 local function distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
+  local d = {}
+  for i = 0, #a do d[i] = {[0] = i} end
+  for j = 0, #b do d[0][j] = j end
   for i = 1, #a do
-    local cur = {[0] = i}
     for j = 1, #b do
       local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:sub(i, i) == b:sub(j - 1, j - 1) and a:sub(i - 1, i - 1) == b:sub(j, j) then
+        d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
+      end
     end
-    prev = cur
   end
-  return prev[#b]
+  return d[#a][#b]
 end
 
--- " (did you mean 'stride'?)" or "" when nothing is close.
+-- " (did you mean 'stride'?)" or "" when nothing is close.  A known name
+-- that begins the word counts as close ("conv2d" -> "conv").
 function M.suggest(word, candidates)
   local best, best_d
   for _, c in ipairs(candidates) do
     local d = distance(word, c)
+    if #c >= 3 and word:sub(1, #c) == c then d = math.min(d, 1) end
     if d <= math.max(1, #c // 3) and (not best_d or d < best_d) then best, best_d = c, d end
   end
   return best and string.format(" (did you mean '%s'?)", best) or ""

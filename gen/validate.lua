@@ -17,11 +17,15 @@
 
 local util = require "util"
 local schema = require "schema"
+local geometry = require "geometry"
 
 local M = {}
 
 local INDEX_MAX = 2^31 - 1
+M.MAX_LAYERS = 20000             -- far above any real network; bounds generation time
 
+-- n is a product of sizes; callers compute it in floating point (1.0 * ...)
+-- so that it cannot wrap around as a 64-bit integer product could.
 local function check_size(layer, what, n)
   if n > INDEX_MAX then
     util.layer_fail(layer, "%s has %.0f elements, more than the generated code's int index allows (%d)", what, n, INDEX_MAX)
@@ -68,7 +72,7 @@ local function conv_shape(layer, p, x)
   end
   local H = out_size(layer, "H", x.H, layer.kh, layer.sh, p.pad.top, p.pad.bottom, layer.dh)
   local W = out_size(layer, "W", x.W, layer.kw, layer.sw, p.pad.left, p.pad.right, layer.dw)
-  check_size(layer, "the weight", p.out * (x.C // p.groups) * layer.kh * layer.kw)
+  check_size(layer, "the weight", 1.0 * p.out * (x.C // p.groups) * layer.kh * layer.kw)
   return {C = p.out, H = H, W = W}
 end
 
@@ -84,6 +88,11 @@ local function pool_shape(layer, p, x)
   end
   local H = out_size(layer, "H", x.H, layer.kh, layer.sh, pd.top, pd.bottom, layer.dh)
   local W = out_size(layer, "W", x.W, layer.kw, layer.sw, pd.left, pd.right, layer.dw)
+  local rows, cols = geometry.window(x.H, x.W, H, W, layer.kh, layer.kw, layer.sh, layer.sw, pd, layer.dh, layer.dw)
+  local oh, ow = geometry.empty_window(rows, cols, layer.kw)
+  if oh then
+    util.layer_fail(layer, "the window of output (y=%d, x=%d) lies wholly in the padding: it would pool nothing", oh, ow)
+  end
   return {C = x.C, H = H, W = W}
 end
 
@@ -101,6 +110,7 @@ end
 
 -- Sugar: dwconv and pwconv become conv once C_in is known.
 local function lower(layer, p, x)
+  layer.spec_op = layer.op
   if layer.op == "dwconv" then
     p.out, p.groups = x.C * p.mult, x.C
     p.mult = nil
@@ -139,7 +149,7 @@ function infer.concat(layer, _, _, graph)
 end
 function infer.gap(_, _, x) return {C = x.C, H = 1, W = 1} end
 function infer.flatten(layer, _, x)
-  check_size(layer, "the flattened tensor", x.C * x.H * x.W)
+  check_size(layer, "the flattened tensor", 1.0 * x.C * x.H * x.W)
   return {C = x.C * x.H * x.W, H = 1, W = 1}
 end
 function infer.linear(layer, p, x)
@@ -149,7 +159,7 @@ function infer.linear(layer, p, x)
   end
   check_cin(layer, p, x.C)
   layer.C_in, layer.C_out, layer.bias = x.C, p.out, p.bias
-  check_size(layer, "the weight", p.out * x.C)
+  check_size(layer, "the weight", 1.0 * p.out * x.C)
   return {C = p.out, H = 1, W = 1}
 end
 
@@ -167,9 +177,15 @@ local function add_tensor(graph, layer, shape)
     local at = prev.producer and string.format(" (line %s)", prev.producer.line or "?") or ""
     util.layer_fail(layer, "the name '%s' is already used%s", layer.name, at)
   end
+  for _, axis in ipairs{"C", "H", "W"} do
+    if shape[axis] > INDEX_MAX then
+      util.layer_fail(layer, "its output's %s would be %.0f, more than the generated code's int index allows (%d)",
+        axis, shape[axis], INDEX_MAX)
+    end
+  end
+  check_size(layer, "its output", 1.0 * graph.batch * shape.C * shape.H * shape.W)
   local t = {name = layer.name, N = graph.batch, C = shape.C, H = shape.H, W = shape.W,
              producer = layer.op ~= "input" and layer or nil}
-  check_size(layer, "its output", t.N * t.C * t.H * t.W)
   graph.tensors[layer.name] = t
   graph.tensor_order[#graph.tensor_order + 1] = layer.name
   return t
@@ -198,12 +214,15 @@ function M.validate(net)
   local graph = {name = net.name, file = net.file, line = net.line, batch = opts.batch, seed = opts.seed,
                  weights_path = opts.weights, tensors = {}, tensor_order = {}, inputs = {}, outputs = {},
                  layers = {}}
+  if #net.items > M.MAX_LAYERS then
+    util.fail("%shas %d layers; convgen takes at most %d", net_where(net), #net.items, M.MAX_LAYERS)
+  end
   local previous, total = nil, 0
   for index, item in ipairs(net.items) do
     local spec = schema.ops[item.op]
     local layer = {op = item.op, name = item.name or string.format("%s_%d", item.op, index),
                    file = item.file, line = item.line}
-    local p, err = schema.apply(spec.fields, item.params)
+    local p, err = schema.apply(spec.fields, item.params, spec.hints)
     if not p then util.layer_fail(layer, "%s", err) end
     local shape
     if item.op == "input" then
@@ -216,7 +235,7 @@ function M.validate(net)
     end
     layer.output = layer.name
     layer.out = add_tensor(graph, layer, shape)
-    total = total + layer.out.N * layer.out.C * layer.out.H * layer.out.W
+    total = total + 1.0 * layer.out.N * layer.out.C * layer.out.H * layer.out.W
     if total > INDEX_MAX then
       util.layer_fail(layer, "the network's activations pass %d elements in all, more than the generated code's int index allows", INDEX_MAX)
     end

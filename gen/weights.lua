@@ -84,7 +84,7 @@ local function read_safetensors(path, bytes)
   local header_len = string.unpack("<I8", bytes)
   if header_len < 2 or header_len > #bytes - 8 then
     bad("header length %s does not fit in the file's %d bytes (truncated or not safetensors)",
-      header_len < 0 and ("2^64-" .. -header_len) or tostring(header_len), #bytes)
+      header_len < 0 and string.format("%.0f", header_len + 2.0^64) or tostring(header_len), #bytes)
   end
   if header_len > 100 * 1024 * 1024 then bad("header of %d bytes is too large", header_len) end
   local header_text = bytes:sub(9, 8 + header_len)
@@ -93,7 +93,7 @@ local function read_safetensors(path, bytes)
   cjson.decode_max_depth(8)
   local ok, header = pcall(cjson.decode, header_text)
   if not ok then bad("header is not valid JSON: %s", tostring(header):gsub("^.-: ", "")) end
-  if type(header) ~= "table" then bad("header is not a JSON object") end
+  if type(header) ~= "table" or header[1] ~= nil then bad("header is not a JSON object") end
   local data_start, data_len = 8 + header_len, #bytes - 8 - header_len
   local tensors, spans = {}, {}
   for name, info in pairs(header) do
@@ -134,9 +134,14 @@ local function same_shape(a, b)
   return true
 end
 
-local function file_weights(graph, path, read_file)
+local function file_weights(graph, path, read_file, named_in_spec)
   local bytes, err = read_file(path)
-  if not bytes then util.fail("%s", err) end
+  if not bytes then
+    if named_in_spec then
+      util.fail("%s:%s: net '%s': weights = %q: %s", graph.file, graph.line or "?", graph.name, graph.weights_path, err)
+    end
+    util.fail("--weights: %s", err)
+  end
   local stored = read_safetensors(path, bytes)
   local used = {}
   for _, layer in ipairs(graph.layers) do
@@ -186,7 +191,7 @@ function M.attach(graph, spec_dir, override, read_file)
   if graph.weights_path then
     local path = graph.weights_path
     if not path:match("^/") and spec_dir ~= "" then path = spec_dir .. "/" .. path end
-    return file_weights(graph, path, read_file)
+    return file_weights(graph, path, read_file, true)
   end
   return random_weights(graph)
 end

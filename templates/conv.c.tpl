@@ -45,7 +45,7 @@ $local function tile(T, oc)
 {
 $  for _, run in ipairs(rows) do
   ${for_rows(run)}
-    float acc[${T}][${y.W}];
+    CONVGEN_ALIGN float acc[${T}][${y.W}];
     for (int ow = 0; ow < ${y.W}; ++ow) {
 $    for t = 0, T - 1 do
       acc[${t}][ow] = ${B and (B .. "[g * " .. COUT_G .. " + " .. lin(oc, 1, t) .. "]") or "0.0f"};

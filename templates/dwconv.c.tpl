@@ -31,7 +31,7 @@ $else
 $end
 $for _, run in ipairs(rows) do
   ${for_rows(run)}
-    float acc[${y.W}];
+    CONVGEN_ALIGN float acc[${y.W}];
     for (int ow = 0; ow < ${y.W}; ++ow)
       acc[ow] = ${B and (B .. "[c]") or "0.0f"};
 $  for _, r in ipairs(run.taps) do

@@ -7,7 +7,7 @@ $local FULL = C_out // out_tile * out_tile
 $
 $local function tile(T, o0)
 {
-  float acc[${T}];
+  CONVGEN_ALIGN float acc[${T}];
   for (int o = 0; o < ${T}; ++o)
     acc[o] = ${B and (B .. "[" .. lin(o0, 1, 0) .. " + o]") or "0.0f"};
   for (int i = 0; i < ${C_in}; ++i) {

@@ -22,7 +22,7 @@ for (int c = 0; c < ${x.C}; ++c) {
   float *restrict yc = y + c * ${OHW};
 $for _, run in ipairs(rows) do
   ${for_rows(run)}
-    float acc[${y.W}];
+    CONVGEN_ALIGN float acc[${y.W}];
     for (int ow = 0; ow < ${y.W}; ++ow)
       acc[ow] = ${is_max and "-INFINITY" or "0.0f"};
 $  for _, r in ipairs(run.taps) do

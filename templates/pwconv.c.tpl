@@ -37,7 +37,7 @@ $end
 $
 $local function tile(T, NP, oc, out_base)
 {
-  float acc[${T}][${NP}];
+  CONVGEN_ALIGN float acc[${T}][${NP}];
   for (int p = 0; p < ${NP}; ++p) {
 $  for t = 0, T - 1 do
     acc[${t}][p] = ${B and (B .. "[g * " .. COUT_G .. " + " .. lin(oc, 1, t) .. "]") or "0.0f"};

@@ -20,8 +20,11 @@
 
 #define COUNT(a)          ((int)(sizeof(a) / sizeof((a)[0])))
 
-#define GRAPH(name, t, l, in, out) \
-  { name, COUNT(t), t, COUNT(l), l, COUNT(in), in, COUNT(out), out, NULL }
+/* Designated, so fields added to struct ref_graph later start as zero. */
+#define GRAPH(nm, t, l, in, out) \
+  { .name = (nm), .n_tensors = COUNT(t), .tensors = (t), .n_layers = COUNT(l), \
+    .layers = (l), .n_inputs = COUNT(in), .inputs = (in), \
+    .n_outputs = COUNT(out), .outputs = (out) }
 
 /* Layers name their fields; the rest are zero. */
 #define LAYER(nm, o, k, ins, outp) \

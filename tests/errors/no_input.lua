@@ -1,0 +1,2 @@
+-- expect: has no input: start with input "x" {C = ..., H = ..., W = ...}
+return net "no_input" {} -- error here

@@ -1,0 +1,167 @@
+"""Random valid graphs of 1 to 4 layers for the differential shape fuzzer.
+
+Each graph mixes convolution (standard, grouped, depthwise, pointwise),
+pooling, batchnorm, activations, residual add and concat, on small odd
+shapes, so that every kernel family meets borders, strides and tails.
+Usage: random_graphs.py --seed S --count N --out DIR   (writes DIR/g<seed>_<i>.lua)
+"""
+import argparse
+import os
+import random
+
+
+def divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+class Builder:
+    def __init__(self, rng, name):
+        self.rng, self.name = rng, name
+        self.lines, self.shapes, self.count = [], {}, 0
+        self.outputs = []
+
+    def fresh(self, op):
+        self.count += 1
+        return "%s%d" % (op, self.count)
+
+    def emit(self, text):
+        self.lines.append("  " + text + ",")
+
+    def pad_fitting(self, size, extent):
+        """Padding (a, b) with size + a + b >= extent, sometimes asymmetric."""
+        rng = self.rng
+        need = max(0, extent - size)
+        a = rng.randint(0, max(need, extent // 2 + 1))
+        b = max(need - a, rng.randint(0, extent // 2 + 1))
+        return a, b
+
+    def conv(self, src, kind):
+        rng = self.rng
+        c, h, w = self.shapes[src]
+        name = self.fresh("c")
+        if kind == "pw":
+            out = rng.randint(1, 24)
+            g = rng.choice([d for d in divisors(c) if out % d == 0] or [1]) if rng.random() < 0.3 else 1
+            out = out // g * g or g
+            s = rng.choice([1, 1, 2])
+            self.emit('pwconv "%s" {out = %d, stride = %d, groups = %d, bias = %s, from = "%s"}'
+                      % (name, out, s, g, rng.choice(["true", "false"]), src))
+            oh, ow = (h - 1) // s + 1, (w - 1) // s + 1
+            self.shapes[name] = (out, oh, ow)
+            return name
+        kh, kw = rng.choice([1, 2, 3, 3, 5, 7]), rng.choice([1, 3, 3, 5])
+        dh, dw = rng.choice([1, 1, 2]), rng.choice([1, 1, 2])
+        sh, sw = rng.choice([1, 1, 2, 3]), rng.choice([1, 1, 2])
+        eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+        pt, pb = self.pad_fitting(h, eh)
+        pl, pr = self.pad_fitting(w, ew)
+        if kind == "dw":
+            m = rng.choice([1, 1, 2])
+            out, g = c * m, c
+            head = 'dwconv "%s" {mult = %d' % (name, m)
+        else:
+            g = rng.choice(divisors(c)) if kind == "grouped" else 1
+            out = g * rng.randint(1, max(1, 16 // g))
+            head = 'conv "%s" {out = %d, groups = %d' % (name, out, g)
+        self.emit('%s, kh = %d, kw = %d, stride = {%d, %d}, dilation = {%d, %d}, '
+                  'pad = {top = %d, bottom = %d, left = %d, right = %d}, bias = %s, from = "%s"}'
+                  % (head, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, rng.choice(["true", "false"]), src))
+        oh = (h + pt + pb - eh) // sh + 1
+        ow = (w + pl + pr - ew) // sw + 1
+        self.shapes[name] = (out, oh, ow)
+        return name
+
+    def pool(self, src):
+        rng = self.rng
+        c, h, w = self.shapes[src]
+        name = self.fresh("p")
+        k = rng.choice([2, 3]) if min(h, w) >= 2 else 1
+        k = min(k, h, w) if min(h, w) < k else k
+        s = rng.choice([1, 2, k])
+        p = rng.randint(0, k // 2)
+        if rng.random() < 0.5:
+            cip = rng.choice(["true", "false"])
+            self.emit('avgpool "%s" {k = %d, stride = %d, pad = %d, count_include_pad = %s, from = "%s"}'
+                      % (name, k, s, p, cip, src))
+        else:
+            self.emit('maxpool "%s" {k = %d, stride = %d, pad = %d, from = "%s"}' % (name, k, s, p, src))
+        self.shapes[name] = (c, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1)
+        return name
+
+    def unary(self, src, op):
+        name = self.fresh(op[:2])
+        self.emit('%s "%s" {from = "%s"}' % (op, name, src))
+        self.shapes[name] = self.shapes[src]
+        return name
+
+    def merge(self, src, op):
+        """add or concat of src with a new branch computed from src."""
+        c, h, w = self.shapes[src]
+        branch_c = c if op == "add" else self.rng.randint(1, 12)
+        name_b = self.fresh("b")
+        self.emit('conv "%s" {out = %d, k = 3, pad = 1, from = "%s"}' % (name_b, branch_c, src))
+        self.shapes[name_b] = (branch_c, h, w)
+        name = self.fresh(op[:2])
+        self.emit('%s "%s" {from = {"%s", "%s"}}' % (op, name, src, name_b))
+        self.shapes[name] = (c if op == "add" else c + branch_c, h, w)
+        return name
+
+
+def random_graph(rng, name):
+    b = Builder(rng, name)
+    c, h, w = rng.randint(1, 16), rng.randint(1, 17), rng.randint(1, 17)
+    b.lines.append('  input "x" {C = %d, H = %d, W = %d},' % (c, h, w))
+    b.shapes["x"] = (c, h, w)
+    cur = "x"
+    flat = False
+    for _ in range(rng.randint(1, 4)):
+        if flat:
+            cur = b.unary(cur, rng.choice(["relu", "sigmoid", "hardswish"]))
+            continue
+        r = rng.random()
+        if r < 0.45:
+            cur = b.conv(cur, rng.choice(["std", "grouped", "dw", "pw"]))
+        elif r < 0.55:
+            cur = b.pool(cur)
+        elif r < 0.65:
+            cur = b.unary(cur, "batchnorm")
+        elif r < 0.78:
+            cur = b.unary(cur, rng.choice(["relu", "relu6", "hardswish", "sigmoid"]))
+        elif r < 0.88:
+            cur = b.merge(cur, rng.choice(["add", "concat"]))
+        elif r < 0.94:
+            pooled = b.fresh("gap")
+            b.emit('gap "%s" {from = "%s"}' % (pooled, cur))
+            b.shapes[pooled] = (b.shapes[cur][0], 1, 1)
+            cur = pooled
+        else:
+            flat_name, fc = b.fresh("f"), b.fresh("fc")
+            b.emit('flatten "%s" {from = "%s"}' % (flat_name, cur))
+            b.emit('linear "%s" {out = %d, from = "%s"}' % (fc, rng.randint(1, 20), flat_name))
+            b.shapes[fc] = (0, 1, 1)
+            cur, flat = fc, True
+    if cur == "x":
+        cur = b.unary(cur, "relu")
+    batch = rng.choice([1, 1, 1, 2])
+    return 'return net "%s" {\n%s\n  batch = %d,\n  outputs = {"%s"},\n}\n' % (
+        name, "\n".join(b.lines), batch, cur)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    for i in range(a.count):
+        rng = random.Random(a.seed * 1000003 + i)
+        name = "g%d_%d" % (a.seed, i)
+        with open(os.path.join(a.out, name + ".lua"), "w") as f:
+            f.write("-- random graph: tests/fuzz/random_graphs.py --seed %d, case %d\n" % (a.seed, i))
+            f.write(random_graph(rng, name))
+        print(os.path.join(a.out, name + ".lua"))
+
+
+if __name__ == "__main__":
+    main()

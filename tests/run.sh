@@ -1,0 +1,515 @@
+#!/usr/bin/env bash
+# tests/run.sh: convgen's test suite (`make test` runs it).
+#
+# Groups, each printed as one line with its counts, failures detailed below it:
+#   selftest     harness/reference.c proves itself (tests/ref_selftest.c)
+#   specs        every specs/*.lua against the reference, and its C warning-free
+#                with gcc and clang
+#   regressions  tests/specs/*.lua: small repros, checked the same way
+#   random       random single-conv layers (tests/random_convs.py) vs the reference
+#   errors       tests/errors/*.lua: bad specs, each with its message and line
+#   cli          options, exit codes, determinism, atomic -o
+#   sandbox      specs that try to escape or exhaust the sandbox
+#   safetensors  tests/safetensors_test.py: weights round trip, broken files
+# The last line is "N passed, N failed"; the exit status is 1 if any failed.
+#
+# Environment: RANDOM_SEED (default 1) and RANDOM_COUNT (default 240) for
+# the random group; JOBS (default 2) parallel jobs.  Everything is written
+# under build/tests/ (and out/ for specs/, as `make check` does).
+
+# ---- jobs run in parallel through xargs: tests/run.sh --job KIND ARG --------
+if [ "${1:-}" = "--job" ]; then
+  kind=$2 arg=$3
+  T=${T:-build/tests} NET_WARN=${NET_WARN:--std=c99 -Wall -Wextra -pedantic -Werror}
+  echo "$(date +%s) start $kind $arg" >>"$T/jobs.log"
+  trap 'echo "$(date +%s) end $kind $arg" >>"$T/jobs.log"' EXIT
+  case $kind in
+  gen)    # out/NAME.c and .h, as `make check` makes them
+    make -s "out/$arg.c" >"$T/specs/$arg.gen.log" 2>&1
+    echo $? >"$T/specs/$arg.gen.status" ;;
+  check)  # out/NAME_check built by the GNUmakefile, then run
+    { make -s "out/${arg}_check" && timeout 300 "out/${arg}_check" --quiet; } >"$T/specs/$arg.check.log" 2>&1
+    echo $? >"$T/specs/$arg.check.status" ;;
+  gcc|clang)
+    "$kind" $NET_WARN -c "out/$arg.c" -o "$T/specs/$arg.$kind.o" >"$T/specs/$arg.$kind.log" 2>&1
+    echo $? >"$T/specs/$arg.$kind.status" ;;
+  case)   # one spec file checked against the reference: SPEC
+    spec=$arg dir=$(dirname "$arg") name=$(basename "$arg" .lua)
+    base=$dir/$name log=$dir/$name.log
+    knobs=()
+    for k in $(sed -n 's/^-- knobs: *//p' "$spec"); do knobs+=(--knob "$k"); done
+    problems=()
+    {
+      if ! ./convgen "${knobs[@]}" -o "$base" "$spec"; then
+        problems+=("convgen failed")
+      elif ! ./convgen --reference -o "${base}_ref" "$spec"; then
+        problems+=("convgen --reference failed")
+      else
+        # -O1: the biggest unrolled kernels take tens of seconds at -O2.
+        if ! cc -O1 $NET_WARN -c "$base.c" -o "$base.o"; then
+          problems+=("the generated C has warnings (cc -O1 $NET_WARN)")
+          cc -O1 -std=c99 -w -c "$base.c" -o "$base.o" || problems+=("the generated C does not compile")
+        fi
+        if [ -f "$base.o" ] && cc -O0 -std=c99 -Iharness -c "${base}_ref.c" -o "${base}_ref.o" &&
+           cc -o "${base}_check" "$base.o" "${base}_ref.o" "$T/check.o" "$T/reference.o" -lm; then
+          timeout 60 "${base}_check" --quiet || problems+=("check FAIL (generated vs reference)")
+        elif [ -f "$base.o" ]; then
+          problems+=("the check program does not build")
+        fi
+      fi
+    } >"$log" 2>&1
+    status=PASS
+    if [ "${#problems[@]}" -gt 0 ]; then
+      status=$(IFS=';'; echo "${problems[*]}" | sed 's/;/; /g')
+    fi
+    echo "$status" >"$base.status" ;;
+  esac
+  exit 0
+fi
+
+set -u
+cd "$(dirname "$0")/.." || exit 2
+unset MAKEFLAGS MFLAGS MAKELEVEL          # our own makes, not the caller's jobserver
+export LC_ALL=C
+PY=/usr/bin/python3
+JOBS=${JOBS:-2}
+export T=build/tests
+export NET_WARN="-std=c99 -Wall -Wextra -pedantic -Werror"
+rm -rf "$T" && mkdir -p "$T" || exit 2
+START=$SECONDS
+TOTAL_PASS=0 TOTAL_FAIL=0
+
+# ---- counting --------------------------------------------------------------
+group() {
+  G_NAME=$1 G_PASS=0 G_FAIL=0 G_SKIP=0 G_NOTE="" G_START=$SECONDS G_SHOWN=0
+  G_DETAILS=$T/$1.details
+  : >"$G_DETAILS"
+}
+pass() { G_PASS=$((G_PASS + 1)); }
+# fail WHAT [DETAIL...]: details are shown indented, at most 12 lines each.
+fail() {
+  G_FAIL=$((G_FAIL + 1))
+  G_SHOWN=$((G_SHOWN + 1))
+  if [ "$G_SHOWN" -gt "${G_MAX_SHOWN:-25}" ]; then return; fi
+  {
+    echo "  FAIL $1"
+    shift
+    for d in "$@"; do
+      [ -n "$d" ] && printf '%s\n' "$d" | head -n 12 | sed 's/^/       /'
+    done
+  } >>"$G_DETAILS"
+}
+skip() { G_SKIP=$((G_SKIP + 1)); echo "  skipped: $1" >>"$G_DETAILS"; }
+end_group() {
+  local extra=""
+  [ "$G_SKIP" -gt 0 ] && extra=", $G_SKIP skipped"
+  [ -n "$G_NOTE" ] && extra="$extra; $G_NOTE"
+  printf '%-12s %3d passed, %d failed%s (%ds)\n' "$G_NAME:" "$G_PASS" "$G_FAIL" "$extra" $((SECONDS - G_START))
+  if [ "$G_SHOWN" -gt "${G_MAX_SHOWN:-25}" ]; then
+    echo "  ... and $((G_SHOWN - ${G_MAX_SHOWN:-25})) more failures (details under $T/)" >>"$G_DETAILS"
+  fi
+  cat "$G_DETAILS"
+  TOTAL_PASS=$((TOTAL_PASS + G_PASS))
+  TOTAL_FAIL=$((TOTAL_FAIL + G_FAIL))
+}
+
+# expect NAME CODE STDERR-SUBSTRING -- COMMAND...: the command's exit status
+# must be CODE (or one of CODE="1|2") and its stderr must contain the
+# substring (if not empty), and no internal error.  Leaves stdout and
+# stderr in $T/last.out and $T/last.err.
+expect() {
+  local name=$1 code=$2 substring=$3
+  shift 4
+  "$@" >"$T/last.out" 2>"$T/last.err"
+  local rc=$? problems=""
+  [[ "|$code|" == *"|$rc|"* ]] || problems="exit status $rc, want $code"
+  if [ -n "$substring" ] && ! grep -qF -- "$substring" "$T/last.err"; then
+    problems="${problems:+$problems; }stderr lacks '$substring'"
+  fi
+  if grep -q "internal error" "$T/last.err"; then
+    problems="${problems:+$problems; }an internal error instead of a message"
+  fi
+  if [ -z "$problems" ]; then pass; return 0; fi
+  fail "$name" "$problems" "command: $*" "stderr: $(head -c 600 "$T/last.err")"
+  return 1
+}
+
+# ---- the generator itself ----------------------------------------------------
+if ! make -s convgen >"$T/make.log" 2>&1; then
+  echo "make convgen failed:"
+  tail -n 30 "$T/make.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# The harness objects every checked spec links with.
+for f in check reference; do
+  if ! cc -O2 -std=c99 -Wall -Wextra -pedantic -Iharness -c "harness/$f.c" -o "$T/$f.o" 2>"$T/$f.log"; then
+    echo "harness/$f.c does not compile:"; cat "$T/$f.log"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
+
+# ---- a. the reference's self-test ------------------------------------------
+group selftest
+if cc -std=c99 -O2 -Wall -Wextra -pedantic -Iharness -o "$T/ref_selftest" \
+      tests/ref_selftest.c harness/reference.c -lm 2>"$T/ref_selftest.cc.log"; then
+  if [ -s "$T/ref_selftest.cc.log" ]; then
+    fail "tests/ref_selftest.c and harness/reference.c compile without warnings" "$(cat "$T/ref_selftest.cc.log")"
+  else
+    pass
+  fi
+  "$T/ref_selftest" >"$T/ref_selftest.out" 2>"$T/ref_selftest.err"
+  rc=$?
+  oks=$(grep -c '^ok ' "$T/ref_selftest.out")
+  G_PASS=$((G_PASS + oks))
+  while IFS= read -r line; do
+    fail "ref_selftest: ${line#FAIL }" "$(grep -A3 -F -- "$line" "$T/ref_selftest.out" | tail -n +2 | grep '^ ')"
+  done < <(grep '^FAIL' "$T/ref_selftest.out")
+  if [ "$oks" -eq 0 ] || { [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$T/ref_selftest.out"; }; then
+    fail "ref_selftest runs to the end (exit $rc, $oks ok lines)" "$(tail -n 5 "$T/ref_selftest.out" "$T/ref_selftest.err")"
+  fi
+else
+  fail "tests/ref_selftest.c compiles" "$(cat "$T/ref_selftest.cc.log")"
+fi
+end_group
+
+# ---- b. every spec against the reference; gcc and clang warning-free ----------
+group specs
+mkdir -p "$T/specs"
+names=()
+for s in specs/*.lua; do [ -e "$s" ] && names+=("$(basename "$s" .lua)"); done
+[ "${#names[@]}" -gt 0 ] || fail "specs/ holds no *.lua spec"
+have_clang=1
+command -v clang >/dev/null 2>&1 || have_clang=0
+# Generation first (cheap), then the compiles, the largest C files first.
+printf '%s\n' "${names[@]}" | xargs -P "$JOBS" -I{} bash tests/run.sh --job gen {}
+jobs=()
+for n in $(for n in "${names[@]}"; do
+             [ "$(cat "$T/specs/$n.gen.status")" = 0 ] && echo "$(stat -c %s "out/$n.c") $n"
+           done | sort -rn | cut -d' ' -f2); do
+  jobs+=("check $n" "gcc $n")
+  [ "$have_clang" = 1 ] && jobs+=("clang $n")
+done
+printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -L1 bash tests/run.sh --job
+for n in "${names[@]}"; do
+  if [ "$(cat "$T/specs/$n.gen.status")" != 0 ]; then
+    fail "specs/$n.lua: convgen -o out/$n fails" "$(tail -n 12 "$T/specs/$n.gen.log")"
+    continue
+  fi
+  if [ "$(cat "$T/specs/$n.check.status")" = 0 ] && tail -n 1 "$T/specs/$n.check.log" | grep -qx PASS; then
+    pass
+  else
+    fail "specs/$n.lua: out/${n}_check (generated vs reference)" "$(grep -v '^  \(GEN\|CC\) ' "$T/specs/$n.check.log" | tail -n 12)"
+  fi
+  for c in gcc clang; do
+    if [ "$c" = clang ] && [ "$have_clang" = 0 ]; then
+      skip "specs/$n.lua with clang: clang is not installed (apt-get install clang)"
+      continue
+    fi
+    if [ "$(cat "$T/specs/$n.$c.status")" = 0 ] && [ ! -s "$T/specs/$n.$c.log" ]; then
+      pass
+    else
+      fail "out/$n.c with $c $NET_WARN -c" "$(grep -E 'error|warning' "$T/specs/$n.$c.log" | head -n 8)"
+    fi
+  done
+done
+G_NOTE="${#names[@]} specs"
+end_group
+
+# ---- regressions: tests/specs/*.lua, minimal repros, checked like random cases --
+group regressions
+mkdir -p "$T/regressions"
+for s in tests/specs/*.lua; do
+  [ -e "$s" ] && cp "$s" "$T/regressions/"
+done
+ls "$T"/regressions/*.lua 2>/dev/null | xargs -r -P "$JOBS" -I{} bash tests/run.sh --job case {}
+for s in "$T"/regressions/*.lua; do
+  [ -e "$s" ] || continue
+  n=$(basename "$s" .lua)
+  st=$(cat "$T/regressions/$n.status")
+  if [ "$st" = PASS ]; then pass; else
+    fail "tests/specs/$n.lua: $st" "$(sed -n 's/^-- //p' "$s" | head -n 3)" "$(grep -v '^ *$' "$T/regressions/$n.log" | head -n 8)"
+  fi
+done
+end_group
+
+# ---- c. random single-conv layers --------------------------------------------
+group random
+seed=${RANDOM_SEED:-1} count=${RANDOM_COUNT:-240}
+mkdir -p "$T/random"
+if ! $PY -B tests/random_convs.py --seed "$seed" --count "$count" --out "$T/random" >"$T/random/list" 2>"$T/random/gen.err"; then
+  fail "tests/random_convs.py --seed $seed --count $count" "$(cat "$T/random/gen.err")"
+fi
+generated=$(ls "$T"/random/*.lua 2>/dev/null | wc -l)
+[ "$generated" -ge 200 ] || fail "at least 200 random cases generated (got $generated)"
+cut -d' ' -f1 "$T/random/list" | xargs -r -P "$JOBS" -I{} bash tests/run.sh --job case {}
+G_MAX_SHOWN=15
+while read -r spec desc; do
+  n=$(basename "$spec" .lua)
+  st=$(cat "$T/random/$n.status" 2>/dev/null || echo "no result")
+  if [ "$st" = PASS ]; then pass; else
+    i=${n##*_}
+    fail "$n: $st" "$desc" "spec: $spec  (again: $PY tests/random_convs.py --seed $seed --only $i --out DIR)" \
+         "$(grep -v '^ *$' "$T/random/$n.log" | grep -v '^\s*[0-9]* |' | head -n 6)"
+  fi
+done <"$T/random/list"
+G_NOTE="seed $seed"
+end_group
+G_MAX_SHOWN=25
+
+# ---- d. spec errors ------------------------------------------------------------
+# Each tests/errors/F.lua starts with "-- expect: SUBSTRING", optionally
+# "-- exit: N" (default 1) and "-- line: none|any"; otherwise the line that
+# ends with "-- error here" is the one the message must name (F.lua:LINE:).
+group errors
+for f in tests/errors/*.lua; do
+  exp=$(sed -n '1s/^-- expect: //p' "$f")
+  code=$(sed -n 's/^-- exit: *//p' "$f" | head -n 1)
+  where=$(sed -n 's/^-- line: *//p' "$f" | head -n 1)
+  line=$(grep -n -- '-- error here$' "$f" | head -n 1 | cut -d: -f1)
+  if [ -z "$exp" ]; then fail "$f: its first line must be '-- expect: <substring>'"; continue; fi
+  if [ -z "$where" ] && [ -z "$line" ]; then fail "$f: no line ends with '-- error here' (or say '-- line: none|any')"; continue; fi
+  if expect "$f" "${code:-1}" "$exp" -- ./convgen "$f"; then
+    problems=""
+    case $where in
+      none) grep -qF -- "$f" "$T/last.err" || problems="the message does not name $f" ;;
+      any)  grep -qE -- "$f:[0-9]+:" "$T/last.err" || problems="the message does not name $f and a line" ;;
+      *)    grep -qF -- "$f:$line:" "$T/last.err" || problems="the message does not name $f:$line:" ;;
+    esac
+    [ -s "$T/last.out" ] && problems="${problems:+$problems; }wrote to stdout on failure"
+    if [ -n "$problems" ]; then
+      G_PASS=$((G_PASS - 1))
+      fail "$f" "$problems" "stderr: $(head -c 400 "$T/last.err")"
+    fi
+  fi
+done
+end_group
+
+# ---- e. the command line -------------------------------------------------------
+group cli
+D=$T/cli
+mkdir -p "$D"
+cg=./convgen
+ds=specs/ds_block.lua
+if [ ! -f "$ds" ]; then
+  ds=$D/ds_block.lua
+  printf '%s\n' 'return net "ds_block" {' '  input "x" {C = 32, H = 32, W = 32},' \
+    '  conv "dw" {out = 32, k = 3, pad = 1, groups = 32, bias = false},' \
+    '  conv "pw" {out = 64, k = 1, bias = false},' '  batchnorm "bn" {},' '  relu {},' '}' >"$ds"
+fi
+cat >"$D/bad.lua" <<'EOF'
+return net "bad" {
+  input "x" {C = 30, H = 8, W = 8},
+  conv "c" {out = 32, k = 3, groups = 4},
+}
+EOF
+# A net with many names and kinds of layer: more chances for an unordered
+# table to show in the output.
+cat >"$D/many.lua" <<'EOF'
+local layers = {input "x" {C = 8, H = 15, W = 13}, input "y" {C = 8, H = 15, W = 13}}
+for i = 1, 12 do
+  layers[#layers + 1] = conv ("b" .. i .. ".c") {out = 8, k = 3, pad = 1, groups = (i % 2) + 1}
+  layers[#layers + 1] = batchnorm ("b" .. i .. ".bn") {}
+  layers[#layers + 1] = relu6 ("b" .. i .. ".act") {}
+end
+layers[#layers + 1] = add "sum" {from = {"b12.act", "y"}}
+layers[#layers + 1] = concat "cat" {from = {"sum", "b6.act", "x"}}
+layers[#layers + 1] = maxpool "mp" {k = 3, stride = 2, pad = 1}
+layers[#layers + 1] = avgpool "ap" {k = 2, count_include_pad = false}
+layers[#layers + 1] = gap "g" {}
+layers[#layers + 1] = flatten "f" {}
+layers[#layers + 1] = linear "fc" {out = 10}
+layers.outputs = {"fc", "cat"}
+return net "many" (layers)
+EOF
+
+expect "--help exits 0" 0 "" -- $cg --help && { grep -q "usage: convgen" "$T/last.out" && pass || fail "--help prints the usage on stdout"; }
+expect "--version exits 0" 0 "" -- $cg --version && { grep -qE '^convgen [0-9]+\.[0-9]+' "$T/last.out" && pass || fail "--version prints 'convgen X.Y'" "$(cat "$T/last.out")"; }
+expect "--help-spec exits 0" 0 "" -- $cg --help-spec && { grep -q "conv" "$T/last.out" && pass || fail "--help-spec describes conv"; }
+expect "unknown option" 2 "unknown option '--frobnicate'" -- $cg --frobnicate $ds
+expect "no spec" 2 "no spec given" -- $cg
+expect "two specs" 2 "more than one spec" -- $cg $ds "$D/many.lua"
+expect "--knob without =" 2 "--knob takes LAYER:KNOB=N" -- $cg --knob pw $ds
+expect "--knob with a non-numeric value" 2 "--knob takes LAYER:KNOB=N" -- $cg --knob pw:oc_tile=x $ds
+expect "--knob without its value" 2 "needs a value" -- $cg $ds --knob
+expect "--knob naming a knob the kernel lacks" 2 "no knob 'nosuch'" -- $cg --knob pw:nosuch=2 $ds
+expect "--knob naming a layer the net lacks" 2 "nosuch" -- $cg --knob nosuch:oc_tile=2 $ds
+expect "--knob with a value out of the template's range" 2 "oc_tile" -- $cg --knob pw:oc_tile=99 $ds
+expect "-o without its value" 2 "needs a value" -- $cg $ds -o
+expect "--max-instructions 0" 2 "positive integer" -- $cg --max-instructions 0 $ds
+expect "--max-memory abc" 2 "positive integer" -- $cg --max-memory abc $ds
+expect "--name not a C identifier" 2 "C identifier" -- $cg --name 1x $ds
+expect "--summary with -o" 2 "--summary" -- $cg --summary -o "$D/x" $ds
+expect "a nonexistent spec file" 1 "$D/no_such_spec.lua" -- $cg "$D/no_such_spec.lua"
+expect "an ONNX file" 1 "ONNX" -- $cg "$D/model.onnx"
+
+# Determinism: the same spec gives the same bytes, run after run (Lua's
+# string hashes are seeded per process, so pairs() order would show).
+for spec in $ds "$D/many.lua"; do
+  n=$(basename "$spec" .lua)
+  same=1
+  $cg "$spec" >"$D/$n.1.c" && $cg "$spec" >"$D/$n.2.c" && $cg "$spec" >"$D/$n.3.c" || same=0
+  cmp -s "$D/$n.1.c" "$D/$n.2.c" && cmp -s "$D/$n.1.c" "$D/$n.3.c" || same=0
+  [ "$same" = 1 ] && pass || fail "$spec: three runs to stdout give identical C" "$(diff "$D/$n.1.c" "$D/$n.2.c" | head -n 6)"
+  mkdir -p "$D/det1" "$D/det2"
+  abs=$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")
+  (cd "$D/det1" && "$OLDPWD/convgen" -o "$n" "$abs") && (cd "$D/det2" && "$OLDPWD/convgen" -o "$n" "$abs") &&
+    cmp -s "$D/det1/$n.c" "$D/det2/$n.c" && cmp -s "$D/det1/$n.h" "$D/det2/$n.h" && pass ||
+    fail "$spec: two -o runs give identical .c and .h" "$(diff "$D/det1/$n.c" "$D/det2/$n.c" | head -n 6)"
+  $cg --reference "$spec" >"$D/$n.r1.c" && $cg --reference "$spec" >"$D/$n.r2.c" && cmp -s "$D/$n.r1.c" "$D/$n.r2.c" &&
+    pass || fail "$spec: two --reference runs give identical output"
+done
+# The many-layer net is also right (two outputs, two inputs, every op kind but hardswish/sigmoid).
+mkdir -p "$D/many"
+cp "$D/many.lua" "$D/many/many.lua"
+bash tests/run.sh --job case "$D/many/many.lua"
+[ "$(cat "$D/many/many.status")" = PASS ] && pass || fail "$D/many.lua checks against the reference: $(cat "$D/many/many.status")" "$(head -n 8 "$D/many/many.log")"
+
+# -o writes PATH.c and PATH.h; a trailing .c is not doubled.
+mkdir -p "$D/o"
+$cg -o "$D/o/net.c" $ds 2>/dev/null && [ -f "$D/o/net.c" ] && [ -f "$D/o/net.h" ] && [ ! -e "$D/o/net.c.c" ] &&
+  grep -q '#include "net.h"' "$D/o/net.c" && pass || fail "-o net.c writes net.c and net.h (which net.c includes)" "$(ls "$D/o")"
+
+# Atomic -o: a failed run leaves the previous outputs as they were, and no temporaries.
+mkdir -p "$D/atomic"
+$cg -o "$D/atomic/net" $ds && cp "$D/atomic/net.c" "$D/net.c.before" && cp "$D/atomic/net.h" "$D/net.h.before"
+expect "-o with a failing spec exits 1" 1 "not divisible by groups" -- $cg -o "$D/atomic/net" "$D/bad.lua"
+cmp -s "$D/atomic/net.c" "$D/net.c.before" && cmp -s "$D/atomic/net.h" "$D/net.h.before" && pass ||
+  fail "-o with a failing spec leaves the existing .c and .h byte-identical"
+[ "$(ls -A "$D/atomic" | tr '\n' ' ')" = "net.c net.h " ] && pass ||
+  fail "-o with a failing spec leaves no temporary files" "$(ls -A "$D/atomic")"
+# The same when the failure is in writing: net.h cannot be replaced (a directory).
+mkdir -p "$D/atomic2"
+$cg -o "$D/atomic2/net" $ds && rm "$D/atomic2/net.h" && mkdir "$D/atomic2/net.h" && cp "$D/atomic2/net.c" "$D/net2.c.before"
+expect "-o that cannot replace net.h exits 1" 1 "net.h" -- $cg --name renamed -o "$D/atomic2/net" $ds
+cmp -s "$D/atomic2/net.c" "$D/net2.c.before" && pass ||
+  fail "-o that cannot replace net.h leaves net.c as it was (a failed run changes nothing)" \
+       "net.c now declares: $(grep -o '[a-z_]*_forward(' "$D/atomic2/net.c" | head -n 1)"
+[ "$(ls -A "$D/atomic2" | tr '\n' ' ')" = "net.c net.h " ] && pass ||
+  fail "-o that cannot replace net.h leaves no temporary files" "$(ls -A "$D/atomic2")"
+# A failed run writes nothing to a fresh path.
+mkdir -p "$D/fresh"
+expect "-o to a fresh path with a failing spec exits 1" 1 "" -- $cg -o "$D/fresh/net" "$D/bad.lua"
+[ -z "$(ls -A "$D/fresh")" ] && pass || fail "a failed run writes nothing to a fresh path" "$(ls -A "$D/fresh")"
+expect "-o into a missing directory" 1 "$D/missing/net" -- $cg -o "$D/missing/net" $ds
+[ ! -e "$D/missing" ] && pass || fail "-o into a missing directory creates nothing"
+
+# --summary: a table with the layers and a totals line about the arena.
+if expect "--summary exits 0" 0 "" -- $cg --summary $ds; then
+  problems=""
+  for l in dw pw bn; do grep -q "^$l " "$T/last.out" || problems="$problems no row for layer '$l';"; done
+  grep -qiE 'arena.*[0-9][0-9,]* bytes' "$T/last.out" || problems="$problems no totals line with the arena in bytes;"
+  grep -q '2,592' "$T/last.out" || problems="$problems the parameter count 2,592 (288 + 2,048 + 4*64) is not shown;"
+  [ -z "$problems" ] && pass || fail "--summary prints the table and totals" "$problems" "$(cat "$T/last.out")"
+fi
+# --name sets the symbol prefix.
+if expect "--name exits 0" 0 "" -- $cg --name mynet $ds; then
+  grep -q 'void mynet_forward(' "$T/last.out" && ! grep -q 'ds_block_forward' "$T/last.out" && pass ||
+    fail "--name mynet gives mynet_forward (and no ds_block_forward)"
+fi
+# --templates DIR: the built-in templates read from disk give the same C.
+if expect "--templates templates exits 0" 0 "" -- $cg --templates templates $ds; then
+  $cg $ds | grep -v '^ \* command:' >"$D/builtin.c"
+  grep -v '^ \* command:' "$T/last.out" >"$D/fromdisk.c"
+  cmp -s "$D/builtin.c" "$D/fromdisk.c" && pass ||
+    fail "--templates templates gives the same C as the built-in templates (is ./convgen stale?)" "$(diff "$D/builtin.c" "$D/fromdisk.c" | head -n 6)"
+fi
+expect "--templates naming a missing directory" "1|2" "$D/no_templates" -- $cg --templates "$D/no_templates" $ds
+end_group
+
+# ---- f. the sandbox -----------------------------------------------------------
+# sandbox NAME "EXPECT" LINE BODY [OPTIONS...]: a spec whose line 2 is BODY
+# must exit 1 within 10 s, its message naming the spec (and :2: if LINE=2)
+# and containing EXPECT, and must create no file.
+group sandbox
+S=$T/sandbox
+mkdir -p "$S"
+PWNED=/tmp/convgen_pwned_$$
+rm -f "$PWNED"
+sandbox() {
+  local name=$1 want=$2 line=$3 body=$4
+  shift 4
+  local spec=$S/$name.lua
+  printf 'local unused = 1\n%s\nreturn net "s" {input "x" {C = 1, H = 2, W = 2}, relu {}}\n' "$body" >"$spec"
+  local t0=$SECONDS
+  timeout 10 ./convgen "$@" "$spec" >"$S/$name.out" 2>"$S/$name.err"
+  local rc=$? problems=""
+  [ "$rc" = 124 ] && problems="still running after 10 s (killed);"
+  [ "$rc" != 124 ] && [ "$rc" != 1 ] && problems="exit status $rc, want 1;"
+  grep -qF -- "$want" "$S/$name.err" || problems="$problems message lacks '$want';"
+  if [ "$line" = 2 ]; then
+    grep -qF -- "$spec:2:" "$S/$name.err" || problems="$problems message does not name $spec:2:;"
+  else
+    grep -qF -- "$spec" "$S/$name.err" || problems="$problems message does not name $spec;"
+  fi
+  grep -q "internal error" "$S/$name.err" && problems="$problems internal error;"
+  [ -e "$PWNED" ] && { problems="$problems it created $PWNED;"; rm -f "$PWNED"; }
+  [ -s "$S/$name.out" ] && problems="$problems wrote to stdout;"
+  if [ -z "$problems" ]; then pass; else
+    fail "sandbox: $name ($((SECONDS - t0))s)" "$problems" "spec line 2: $body" "stderr: $(head -c 300 "$S/$name.err")"
+  fi
+}
+sandbox io_open "'io' is not available" 2 "io.open('$PWNED', 'w'):write('x')"
+sandbox io_popen "'io' is not available" 2 "io.popen('touch $PWNED')"
+sandbox io_via_env "'io' is not available" 2 "_ENV.io.open('$PWNED', 'w')"
+sandbox os_execute "'os' is not available" 2 "os.execute('touch $PWNED')"
+sandbox os_via_gsub "'os' is not available" 2 "local s = ('x'):gsub('x', os.execute)"
+sandbox require "'require' is not available" 2 "local io2 = require('io'); io2.open('$PWNED', 'w')"
+sandbox load "'load' is not available" 2 "load(\"io.open('$PWNED', 'w')\")()"
+sandbox loadfile "'loadfile' is not available" 2 "loadfile('/etc/hostname')"
+sandbox dofile "'dofile' is not available" 2 "dofile('/etc/hostname')"
+sandbox debug "'debug' is not available" 2 "local info = debug.getinfo(1)"
+sandbox string_dump "dump" 2 "local s = string.dump(function() end)"
+sandbox string_dump_method "dump" 2 "local s = (''):dump()"
+sandbox getmetatable "'getmetatable' is not available" 2 "getmetatable('').__index = {}"
+sandbox setmetatable "'setmetatable' is not available" 2 "setmetatable({}, {__gc = function() end})"
+sandbox rawget "'rawget' is not available" 2 "local io2 = rawget(_ENV, 'io')"
+sandbox global_table "'_G'" 2 "local g = _G"
+sandbox collectgarbage "'collectgarbage' is not available" 2 "collectgarbage('stop')"
+sandbox package_loadlib "'package' is not available" 2 "package.loadlib('libc.so.6', 'system')"
+sandbox pcall "'pcall' is not available" 2 "pcall(error, 'caught')"
+sandbox coroutine "'coroutine' is not available" 2 "local co = coroutine.wrap(function() end)"
+sandbox infinite_loop "budget" 0 "while true do end"
+sandbox infinite_tail_calls "budget" 0 "local function f() return f() end f()"
+sandbox low_budget "budget" 0 "for i = 1, 1e8 do end" --max-instructions 1
+sandbox string_rep_bomb "memory" 0 "local s = string.rep('x', 1 << 30)"
+sandbox table_memory_bomb "memory" 0 "local t = {} for i = 1, 1e9 do t[i] = string.rep('y', 1 << 20) .. i end" --max-memory 64
+sandbox doubling_bomb "memory" 0 "local s = 'x' for i = 1, 40 do s = s .. s end"
+sandbox deep_recursion "stack overflow" 2 "local function f(n) return 1 + f(n + 1) end f(1)"
+sandbox million_layers "takes at most 20000" 0 "local L = {input 'x' {C = 1, H = 1, W = 1}} for i = 1, 1000000 do L[#L + 1] = relu {} end do return net 'big' (L) end"
+# Pattern matching runs in C, out of sight of the instruction count hook.
+sandbox pattern_backtracking "ran for more than 2 s" 0 "local s = string.rep('a', 40); s:find(string.rep('a?', 40) .. string.rep('a', 40))" --max-seconds 2
+# Bytecode: a precompiled chunk must be refused, not run.
+printf '\033LuaT\000\031\223\r\n\032\n\004\010\010xV\000\000\000\000\000\000\000\000\000\000\000(w@' >"$S/binary.lua"
+expect "sandbox: a precompiled (binary) spec" 1 "precompiled" -- ./convgen "$S/binary.lua"
+# After all of that, nothing was created.
+[ ! -e "$PWNED" ] && pass || fail "no spec created $PWNED"
+rm -f "$PWNED"
+end_group
+
+# ---- g. safetensors -------------------------------------------------------------
+group safetensors
+if [ ! -x "$PY" ]; then
+  skip "$PY is missing"
+else
+  $PY -B tests/safetensors_test.py --convgen ./convgen --tmp "$T/safetensors" >"$T/safetensors.log" 2>&1
+  rc=$?
+  oks=$(grep -c '^ok ' "$T/safetensors.log")
+  G_PASS=$((G_PASS + oks))
+  if grep -q '^SKIP' "$T/safetensors.log"; then
+    skip "$(sed -n 's/^SKIP //p' "$T/safetensors.log")"
+  fi
+  while IFS= read -r line; do
+    fail "${line#FAIL }" "$(awk -v l="$line" 'found && /^     /{print substr($0, 6); next} found{exit} $0==l{found=1}' "$T/safetensors.log")"
+  done < <(grep '^FAIL' "$T/safetensors.log")
+  if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$T/safetensors.log"; then
+    fail "tests/safetensors_test.py exits $rc" "$(tail -n 12 "$T/safetensors.log")"
+  fi
+fi
+end_group
+
+echo "total time $((SECONDS - START))s"
+echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+[ "$TOTAL_FAIL" -eq 0 ]
