@@ -31,20 +31,41 @@ local fuses_activation = {conv = true, linear = true, add = true, affine = true}
 
 local function shape_of(t) return {C = t.C, H = t.H, W = t.W} end
 
+-- gamma / sqrt(var + eps) for channel c; the weights come from a file, so
+-- a variance that is not positive is the file's error, said as such.
+local function bn_scale(bn, c)
+  local v = bn.params.running_var:get(c) + bn.eps
+  if not (v > 0) then
+    util.layer_fail(bn, "running_var[%d] + eps = %g is not positive", c, v)
+  end
+  return bn.params.weight:get(c) / math.sqrt(v)
+end
+
+-- Folded values are stored as float32; one that overflows it would make
+-- the generated network compute inf or NaN.
+local function check_folded(bn, conv, t)
+  local finite, i = t:all_finite()
+  if not finite then
+    util.layer_fail(bn, "folding it into '%s' gives a value beyond float32 at element %d (a running_var near -eps?)",
+      conv and conv.name or bn.name, i)
+  end
+end
+
 -- A conv's weight scaled per output channel and its new bias, from BN:
 -- s = gamma / sqrt(var + eps); w' = w * s; b' = (b - mean) * s + beta.
 local function fold_batchnorm(conv, bn)
   local w, b = conv.params.weight, conv.params.bias
-  local gamma, beta = bn.params.weight, bn.params.bias
-  local mean, var = bn.params.running_mean, bn.params.running_var
+  local beta, mean = bn.params.bias, bn.params.running_mean
   local per_channel = #w // conv.C_out
   local w2, b2 = tensor.new(#w), tensor.new(conv.C_out)
   for oc = 0, conv.C_out - 1 do
-    local s = gamma:get(oc) / math.sqrt(var:get(oc) + bn.eps)
+    local s = bn_scale(bn, oc)
     local base = oc * per_channel
     for i = base, base + per_channel - 1 do w2:set(i, w:get(i) * s) end
     b2:set(oc, ((b and b:get(oc) or 0) - mean:get(oc)) * s + beta:get(oc))
   end
+  check_folded(bn, conv, w2)
+  check_folded(bn, conv, b2)
   conv.params = {weight = w2, bias = b2}
 end
 
@@ -53,10 +74,12 @@ local function affine_of(bn)
   local C = bn.y.C
   local scale, shift = tensor.new(C), tensor.new(C)
   for c = 0, C - 1 do
-    local s = bn.params.weight:get(c) / math.sqrt(bn.params.running_var:get(c) + bn.eps)
+    local s = bn_scale(bn, c)
     scale:set(c, s)
     shift:set(c, bn.params.bias:get(c) - bn.params.running_mean:get(c) * s)
   end
+  check_folded(bn, nil, scale)
+  check_folded(bn, nil, shift)
   return {scale = scale, shift = shift}
 end
 

@@ -10,12 +10,12 @@ from write_safetensors import write_safetensors  # noqa: E402
 
 
 def tensors(rng):
-    return {
+    return {name: a.astype("float32") for name, a in {
         "c.weight": rng.standard_normal((4, 3, 3, 3)), "c.bias": rng.standard_normal(4),
         "bn.weight": rng.uniform(0.5, 1.5, 4), "bn.bias": rng.standard_normal(4),
         "bn.running_mean": rng.standard_normal(4), "bn.running_var": rng.uniform(0.5, 1.5, 4),
         "fc.weight": rng.standard_normal((2, 4)), "fc.bias": rng.standard_normal(2),
-    }
+    }.items()}
 
 
 def main(out):
@@ -26,7 +26,7 @@ def main(out):
     missing = dict(good)
     del missing["fc.bias"]
     write_safetensors(os.path.join(out, "missing.safetensors"), missing)
-    wrong = dict(good, **{"c.weight": rng.standard_normal((4, 3, 1, 3))})
+    wrong = dict(good, **{"c.weight": rng.standard_normal((4, 3, 1, 3)).astype("float32")})
     write_safetensors(os.path.join(out, "shape.safetensors"), wrong)
     with open(os.path.join(out, "good.safetensors"), "rb") as f:
         data = f.read()
