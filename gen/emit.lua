@@ -42,6 +42,12 @@ local function for_rows(run)
   return string.format("for (int oh = %d; oh <= %d; ++oh) {", run.first, run.last)
 end
 
+-- Opens the loop over channel groups; one group is a block with g = 0.
+local function for_groups(groups)
+  if groups == 1 then return "{\n  const int g = 0;" end
+  return string.format("for (int g = 0; g < %d; ++g) {", groups)
+end
+
 local function c_float(v)
   local s = string.format("%.9g", v)
   if not s:find("[%.e]") then s = s .. ".0" end
@@ -105,7 +111,7 @@ local function signature(s)
 end
 
 local function layer_function(s)
-  local helpers = {lin = lin, float = c_float, for_rows = for_rows, B = false,
+  local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end}
   for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = s.fn .. "_" .. a[1] end
   local body = template.render(template_of[s.kind], s, helpers)

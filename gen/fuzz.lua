@@ -20,13 +20,7 @@ local MAX_EMITTED_WEIGHTS = 20000     -- keeps each run fast; validation is chec
 
 local function weight_count(graph)
   local n = 0
-  for _, layer in ipairs(graph.layers) do
-    for _, e in ipairs(weights.expected(layer)) do
-      local c = 1
-      for _, d in ipairs(e[2]) do c = c * d end
-      n = n + c
-    end
-  end
+  for _, layer in ipairs(graph.layers) do n = n + weights.count(layer) end
   return n
 end
 

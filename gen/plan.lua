@@ -225,12 +225,6 @@ local function pack_weights(s)
   s.params.weight = packed
 end
 
-local function macs_of(s)
-  if s.op == "conv" then return s.y.C * s.y.H * s.y.W * (s.C_in // s.groups) * s.kh * s.kw end
-  if s.op == "linear" then return s.C_in * s.C_out end
-  return 0
-end
-
 local function io_records(graph, names)
   local cnames = util.unique_c_names(names)
   local list = {}
@@ -306,7 +300,6 @@ function M.plan(graph, options)
   for i, s in ipairs(steps) do
     s.fn = fns[i]
     s.kind = classify(s)
-    s.macs = macs_of(s)
     s.input_shapes = {}
     for k, name in ipairs(s.inputs) do s.input_shapes[k] = shape_of(graph.tensors[name]) end
     add_geometry(s)

@@ -11,16 +11,6 @@ local M = {}
 local function pad(s, n) return s .. string.rep(" ", math.max(0, n - #s)) end
 local function lpad(s, n) return string.rep(" ", math.max(0, n - #s)) .. s end
 
-local function macs(layer)
-  local y = layer.out
-  if layer.op == "conv" then
-    return y.N * y.C * y.H * y.W * (layer.C_in // layer.groups) * layer.kh * layer.kw
-  elseif layer.op == "linear" then
-    return y.N * layer.C_in * layer.C_out
-  end
-  return 0
-end
-
 local function commas(n)
   local s = tostring(math.tointeger(n) or n)
   repeat
@@ -42,7 +32,7 @@ function M.summary(graph, plan)
     for i, name in ipairs(layer.inputs) do ins[i] = util.shape_string(graph.tensors[name]) end
     local params = 0
     for _, t in pairs(layer.params or {}) do params = params + #t end
-    local m = macs(layer)
+    local m = layer.macs * graph.batch
     local y = layer.out
     local bytes = 4 * y.N * y.C * y.H * y.W
     rows[#rows + 1] = {layer.name, layer.op, table.concat(ins, " + "), util.shape_string(y),

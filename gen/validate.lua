@@ -7,7 +7,7 @@
 --        inputs = {tensor name...}, outputs = {tensor name...},
 --        layers = {layer...}}   (inputs are not layers)
 --      layer = {name, op, file, line, inputs = {name...}, output = name,
---               out = tensor, plus the op's normalised fields:
+--               out = tensor, macs (per sample), plus the op's normalised fields:
 --               conv: C_in, C_out, kh, kw, sh, sw, pad{top,bottom,left,right},
 --                     dh, dw, groups, bias;  pools: kh, kw, sh, sw, pad, dh, dw;
 --               batchnorm: eps;  linear: C_in, C_out, bias}
@@ -163,6 +163,13 @@ function infer.linear(layer, p, x)
   return {C = p.out, H = 1, W = 1}
 end
 
+local function macs_per_sample(layer)
+  local y = layer.out
+  if layer.op == "conv" then return y.C * y.H * y.W * (layer.C_in // layer.groups) * layer.kh * layer.kw end
+  if layer.op == "linear" then return layer.C_in * layer.C_out end
+  return 0
+end
+
 local function net_where(net) return string.format("%s:%s: net '%s': ", net.file, net.line or "?", net.name) end
 
 local function net_options(net)
@@ -235,6 +242,7 @@ function M.validate(net)
     end
     layer.output = layer.name
     layer.out = add_tensor(graph, layer, shape)
+    layer.macs = macs_per_sample(layer)
     total = total + 1.0 * layer.out.N * layer.out.C * layer.out.H * layer.out.W
     if total > INDEX_MAX then
       util.layer_fail(layer, "the network's activations pass %d elements in all, more than the generated code's int index allows", INDEX_MAX)

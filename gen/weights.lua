@@ -39,6 +39,13 @@ local function count(shape)
   return n
 end
 
+-- The number of parameters a layer takes.
+function M.count(layer)
+  local n = 0
+  for _, e in ipairs(M.expected(layer)) do n = n + count(e[2]) end
+  return n
+end
+
 local function shape_string(shape)
   local parts = {}
   for i, d in ipairs(shape) do parts[i] = tostring(d) end

@@ -71,12 +71,7 @@ $  end
 }
 $end
 $
-$if groups > 1 then
-for (int g = 0; g < ${groups}; ++g) {
-$else
-{
-  const int g = 0;
-$end
+${for_groups(groups)}
   const float *restrict xg = x + g * ${CIN_G * HW};
   const float *restrict wgroup = ${W} + g * ${COUT_G * CIN_G * KK};
   float *restrict yg = y + g * ${COUT_G * OHW};

@@ -71,12 +71,7 @@ $    tile(COUT_G - OC_FULL, NP, OC_FULL, out_base)
 $  end
 $end
 $
-$if groups > 1 then
-for (int g = 0; g < ${groups}; ++g) {
-$else
-{
-  const int g = 0;
-$end
+${for_groups(groups)}
   const float *restrict xg = x + g * ${CIN_G * HW};
   const float *restrict wg = ${W} + g * ${COUT_G * CIN_G};
   float *restrict yg = y + g * ${COUT_G * P};
