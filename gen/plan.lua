@@ -126,8 +126,6 @@ local function fuse(steps, outputs)
   local is_output = {}
   for _, name in ipairs(outputs) do is_output[name] = true end
   local readers = consumers_of(steps)
-  local by_output = {}
-  for _, s in ipairs(steps) do by_output[s.output] = s end
   local function sole_reader(s)
     local r = readers[s.output]
     if is_output[s.output] or not r or #r ~= 1 then return nil end
@@ -161,7 +159,7 @@ local function fuse(steps, outputs)
   end
   local kept = {}
   for _, s in ipairs(steps) do if not s.absorbed then kept[#kept + 1] = s end end
-  return kept, by_output
+  return kept
 end
 
 -- flatten moves no data: its output is another name for its input.

@@ -107,8 +107,6 @@ local function names(v)
   return nil, "a tensor name or a list of them"
 end
 
-M.check = {positive_int = positive_int, names = names, integer = integer}
-
 local from = {"from", check = names, doc = "input tensor name(s); default: the previous layer's output"}
 local kernel = {
   {"k", check = pair_of(positive_int, "a positive integer"), doc = "kernel size: n or {kh, kw}"},
