@@ -26,6 +26,7 @@ options:
   --name NAME          symbol prefix: NAME_forward, NAME_... (default: the net's name)
   --summary            print a per-layer table (shapes, parameters, MACs, arena) instead of C
   --reference          write the reference bundle for harness/check.c instead of the net
+  --bench              write the net with its benchmark table for harness/bench_net.c
   --weights FILE       read weights from this safetensors file (overrides the spec's)
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable)
   --templates DIR      read kernel templates from DIR instead of the built-in ones
@@ -58,6 +59,7 @@ local function parse_args(args)
     elseif a == "--name" then o.name = value(a)
     elseif a == "--summary" then o.summary = true
     elseif a == "--reference" then o.reference = true
+    elseif a == "--bench" then o.bench = true
     elseif a == "--weights" then o.weights = value(a)
     elseif a == "--templates" then o.templates = value(a)
     elseif a == "--max-instructions" then o.instructions = number(a)
@@ -83,7 +85,10 @@ local function parse_args(args)
   end
   if o.help or o.help_spec or o.version then return o end
   if not o.spec then util.usage("no spec given (see convgen --help)") end
-  if o.summary and (o.output or o.reference) then util.usage("--summary prints to stdout; it takes neither -o nor --reference") end
+  if o.summary and (o.output or o.reference or o.bench) then
+    util.usage("--summary prints to stdout; it takes no -o, --reference or --bench")
+  end
+  if o.reference and o.bench then util.usage("--reference and --bench write different files; give one") end
   if o.name and not o.name:match("^[%a_][%w_]*$") then util.usage("--name must be a C identifier, got '%s'", o.name) end
   return o
 end
@@ -120,25 +125,26 @@ local function run(args)
     return 0
   end
   local base = o.output and o.output:gsub("%.c$", "")
-  if o.reference then
-    local text = require("reference").bundle(graph, plan)
-    if base then
-      local ok, werr = host.write_files({base .. ".c", text})
-      if not ok then util.fail("%s", werr) end
-    else
-      host.write_stdout(text)
+  -- With -o, the files are written atomically; without, the C goes to stdout.
+  local function deliver(c_text, h_text)
+    if not base then
+      host.write_stdout(c_text)
+      return 0
     end
+    local files = {base .. ".c", c_text}
+    if h_text then files[3], files[4] = base .. ".h", h_text end
+    local ok, werr = host.write_files(files)
+    if not ok then util.fail("%s", werr) end
     return 0
+  end
+  if o.reference then return deliver(require("reference").bundle(graph, plan)) end
+  if o.bench then
+    local net = require("emit").emit(plan, {command = command_line(args)})
+    return deliver(require("bench").bundle(plan, net.c))
   end
   local header_name = base and (base:match("[^/]*$") .. ".h")
   local out = require("emit").emit(plan, {header_name = header_name, command = command_line(args)})
-  if base then
-    local ok, werr = host.write_files({base .. ".c", out.c, base .. ".h", out.h})
-    if not ok then util.fail("%s", werr) end
-  else
-    host.write_stdout(out.c)
-  end
-  return 0
+  return deliver(out.c, out.h)
 end
 
 -- Returns the exit status.

@@ -89,13 +89,14 @@ local function comment(s)
   return table.concat(lines, "\n") .. "\n"
 end
 
--- The parameter arrays of a step, in a fixed order: {suffix, tensor, helper name}.
+-- The parameter arrays of a step, in a fixed order:
+-- {suffix, tensor, template helper, parameter}.
 local function arrays_of(s)
   local p, list = s.params, {}
-  if p.weight then list[#list + 1] = {"w", p.weight, "W"} end
-  if p.bias then list[#list + 1] = {"b", p.bias, "B"} end
-  if p.scale then list[#list + 1] = {"scale", p.scale, "SCALE"} end
-  if p.shift then list[#list + 1] = {"shift", p.shift, "SHIFT"} end
+  if p.weight then list[#list + 1] = {"w", p.weight, "W", "weight"} end
+  if p.bias then list[#list + 1] = {"b", p.bias, "B", "bias"} end
+  if p.scale then list[#list + 1] = {"scale", p.scale, "SCALE", "scale"} end
+  if p.shift then list[#list + 1] = {"shift", p.shift, "SHIFT", "shift"} end
   return list
 end
 
@@ -108,6 +109,13 @@ local function signature(s)
   end
   args[#args + 1] = "float *restrict y"
   return string.format("static void %s(%s)\n", s.fn, table.concat(args, ", "))
+end
+
+-- The C names of a step's parameter arrays: {weight = "pw_w", bias = ...}.
+function M.param_symbols(s)
+  local names = {}
+  for _, a in ipairs(arrays_of(s)) do names[a[4]] = s.fn .. "_" .. a[1] end
+  return names
 end
 
 local function layer_function(s)

@@ -276,6 +276,36 @@ local function plan_storage(plan, steps, graph, resolve)
   plan.storage, plan.arena_floats, plan.arena_unplanned_floats = storage, total, unplanned
 end
 
+-- A step's parameter arrays are named after its function (emit.lua):
+-- layer "a" has a_w, so a layer named "a_w" must become a_w_2.  The
+-- benchmark table's own names start with cgb_ (bench.lua).
+local ARRAY_SUFFIXES = {"_w", "_b", "_scale", "_shift"}
+
+local function first_clash(fns)
+  local arrays = {}
+  for _, fn in ipairs(fns) do
+    for _, suffix in ipairs(ARRAY_SUFFIXES) do arrays[fn .. suffix] = true end
+  end
+  for i, fn in ipairs(fns) do
+    if arrays[fn] then return i, arrays end
+  end
+end
+
+local function function_names(steps, reserved)
+  local names = {}
+  for i, s in ipairs(steps) do names[i] = s.name:match("^cgb_") and ("layer_" .. s.name) or s.name end
+  local fns = util.unique_c_names(names, reserved)
+  while true do
+    local i, arrays = first_clash(fns)
+    if not i then return fns end
+    local taken = {}
+    for k in pairs(reserved) do taken[k] = true end
+    for k in pairs(arrays) do taken[k] = true end
+    for j, fn in ipairs(fns) do if j ~= i then taken[fn] = true end end
+    fns[i] = util.unique_c_names({fns[i]}, taken)[1]
+  end
+end
+
 -- options: {name = symbol prefix or nil}
 function M.plan(graph, options)
   local steps = initial_steps(graph)
@@ -290,10 +320,10 @@ function M.plan(graph, options)
                 inputs = io_records(graph, graph.inputs), outputs = io_records(graph, graph.outputs),
                 macs = 0, param_count = 0}
   for i, io in ipairs(plan.outputs) do io.real = outputs[i] end
-  local names, reserved = {}, {}
+  local reserved = {}
   for _, suffix in ipairs{"_forward", "_forward_with", "_arena"} do reserved[plan.prefix .. suffix] = true end
-  for i, s in ipairs(steps) do names[i] = s.name end
-  local fns = util.unique_c_names(names, reserved)
+  for act in pairs(activations) do reserved["act_" .. act] = true end
+  local fns = function_names(steps, reserved)
   name_parameters(plan, fns, reserved)
   for i, s in ipairs(steps) do
     s.fn = fns[i]

@@ -15,6 +15,7 @@
 #   errors       tests/errors/*.lua: bad specs, each with its message and line
 #   cli          options, exit codes, determinism, atomic -o
 #   sandbox      specs that try to escape or exhaust the sandbox
+#   bench        a smoke run of the benchmarks: peers checked, a failed check refused
 #   safetensors  tests/safetensors_test.py: weights round trip, broken files
 # The last line is "N passed, N failed"; the exit status is 1 if any failed.
 #
@@ -470,6 +471,16 @@ expect "--max-instructions 0" 2 "positive integer" -- $cg --max-instructions 0 $
 expect "--max-memory abc" 2 "positive integer" -- $cg --max-memory abc $ds
 expect "--name not a C identifier" 2 "C identifier" -- $cg --name 1x $ds
 expect "--summary with -o" 2 "--summary" -- $cg --summary -o "$D/x" $ds
+expect "--bench with --reference" 2 "give one" -- $cg --bench --reference $ds
+# --bench -o writes one C file: the net and its step table, which compiles.
+if expect "--bench -o" 0 "" -- $cg --bench -o "$D/benchnet" $ds; then
+  if [ -f "$D/benchnet.c" ] && [ ! -e "$D/benchnet.h" ] && grep -q "convgen_bench_net" "$D/benchnet.c" &&
+     cc -std=c99 -Wall -Wextra -pedantic -Werror -Iharness -c "$D/benchnet.c" -o "$D/benchnet.o" 2>"$D/benchnet.log"; then
+    pass
+  else
+    fail "--bench -o writes a C file with the step table that compiles warning-free" "$(head -n 8 "$D/benchnet.log")"
+  fi
+fi
 expect "a nonexistent spec file" 1 "$D/no_such_spec.lua" -- $cg "$D/no_such_spec.lua"
 expect "an ONNX file" 1 "ONNX" -- $cg "$D/model.onnx"
 
@@ -615,6 +626,60 @@ expect "sandbox: a precompiled (binary) spec" 1 "precompiled" -- ./convgen "$S/b
 # After all of that, nothing was created.
 [ ! -e "$PWNED" ] && pass || fail "no spec created $PWNED"
 rm -f "$PWNED"
+end_group
+
+# ---- h. benchmarks: a smoke run; the real ones are make bench / bench-peers ------
+# Two small nets through out/NAME_bench: every peer checked on every op
+# kind it has, a tolerance nobody can meet refused, the roofline and the
+# table script run once.
+group bench
+B=$T/bench
+mkdir -p "$B"
+if ! make -s out/ops_zoo_bench out/resnext_block_bench build/roofline >"$B/make.log" 2>&1; then
+  fail "the benchmark programs do not build" "$(tail -n 12 "$B/make.log")"
+else
+  for n in ops_zoo resnext_block; do
+    if out/${n}_bench --facts="$B/$n.facts.json" --benchmark_min_time=0.001 \
+         --benchmark_out="$B/$n.json" --benchmark_out_format=json >"$B/$n.log" 2>&1; then
+      pass
+      # Each implementation passed on every case it ran; the peers ran the convolutions.
+      $PY - "$B/$n.facts.json" "$B/$n.json" >"$B/$n.verdict" 2>&1 <<'PYEOF'
+import json, sys
+facts, gb = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = []
+for case in facts["cases"]:
+    for impl, check in case["checks"].items():
+        if check["status"] not in ("pass", "reference", "unsupported"):
+            bad.append(f"{case['name']}/{impl}: {check}")
+        if impl in ("generated", "xnnpack", "onednn") and case["family"].endswith("conv") and check["status"] != "pass":
+            bad.append(f"{case['name']}/{impl} did not pass: {check}")
+timed = {b["name"] for b in gb["benchmarks"] if b.get("FLOP/s", 0) > 0}
+for case in facts["cases"]:
+    for impl, check in case["checks"].items():
+        name = f"{facts['net']}/{case['name']}/{impl}"
+        if check["status"] in ("pass", "reference") and name not in timed:
+            bad.append(f"{name} passed its check but was not timed with a FLOP/s counter")
+print("\n".join(bad) if bad else "ok")
+sys.exit(1 if bad else 0)
+PYEOF
+      [ $? -eq 0 ] && pass || fail "out/${n}_bench: facts or timings wrong" "$(cat "$B/$n.verdict")"
+    else
+      fail "out/${n}_bench exits non-zero" "$(grep -v '^ *L[123]\|^Run\|^CPU' "$B/$n.log" | tail -n 8)"
+    fi
+  done
+  expect "a check that fails stops the benchmarks" 1 "differs from the reference" -- \
+    out/resnext_block_bench --tol=1e-12 --benchmark_min_time=0.001
+  grep -q "ms" "$T/last.out" && fail "something was timed after a failed check" "$(head -n 5 "$T/last.out")" || pass
+  expect "bench_net refuses an unknown option" 2 "unknown option" -- out/ops_zoo_bench --frobnicate
+  if build/roofline --benchmark_min_time=0.01 --benchmark_out="$B/roofline.json" \
+       --benchmark_out_format=json >"$B/roofline.log" 2>&1 &&
+     $PY harness/bench_table.py "$B" ops_zoo resnext_block >"$B/table.md" 2>&1 &&
+     grep -q "^| resnext_block_conv2\|^| .*gconv" "$B/table.md" && grep -q "Peak FMA" "$B/table.md"; then
+    pass
+  else
+    fail "roofline or bench_table.py" "$(tail -n 8 "$B/roofline.log" "$B/table.md")"
+  fi
+fi
 end_group
 
 # ---- g. safetensors -------------------------------------------------------------

@@ -1,0 +1,73 @@
+-- bench: the benchmark bundle, the generated net plus its steps as data
+-- for harness/bench_net.c (harness/benchnet.h).
+--
+-- In:  the scheduled plan, and the emitted net (emit.emit's C text).
+-- Out: C text: the net, then convgen_bench_net listing every planned step
+--      with its parameters, the net's own weight arrays, and a wrapper
+--      that runs the step's kernel on one sample.
+-- The peers build their versions of each step from this table, so they
+-- compute what the generated kernel computes: folded, fused, packed.
+
+local template = require "template"
+local emit = require "emit"
+
+local M = {}
+
+local kind_of = {conv = "BENCH_CONV", gconv = "BENCH_CONV", dwconv = "BENCH_CONV", pwconv = "BENCH_CONV",
+  linear = "BENCH_LINEAR", add = "BENCH_ADD", concat = "BENCH_CONCAT", avgpool = "BENCH_AVGPOOL",
+  maxpool = "BENCH_MAXPOOL", gap = "BENCH_GAP", affine = "BENCH_AFFINE", act = "BENCH_ACT"}
+
+local act_of = {relu = "BENCH_RELU", relu6 = "BENCH_RELU6", hardswish = "BENCH_HARDSWISH", sigmoid = "BENCH_SIGMOID"}
+
+-- Tensor indices in order of first appearance: net inputs, then outputs of steps.
+local function index_tensors(plan)
+  local index, tensors = {}, {}
+  local function add(name, shape)
+    if index[name] then return end
+    tensors[#tensors + 1] = {name = name, C = shape.C, H = shape.H, W = shape.W}
+    index[name] = #tensors - 1
+  end
+  for _, io in ipairs(plan.inputs) do add(io.name, io) end
+  for _, s in ipairs(plan.steps) do
+    for k, name in ipairs(s.inputs) do add(name, s.input_shapes[k]) end
+    add(s.output, s.y)
+  end
+  return index, tensors
+end
+
+local function step_record(s, index)
+  local pd = s.pad or {top = 0, bottom = 0, left = 0, right = 0}
+  local sym = emit.param_symbols(s)
+  local r = {fn = s.fn, family = s.kind, layers = table.concat(s.layers, " + "), kind = kind_of[s.kind],
+    act = s.act and act_of[s.act] or "BENCH_ACT_NONE", inputs = {}, output = index[s.output],
+    kh = s.kh or 0, kw = s.kw or 0, sh = s.sh or 0, sw = s.sw or 0,
+    pad = {pd.top, pd.bottom, pd.left, pd.right}, dh = s.dh or 0, dw = s.dw or 0,
+    groups = s.groups or 0, count_include_pad = s.count_include_pad and 1 or 0,
+    weight = sym.weight or "NULL", bias = sym.bias or "NULL",
+    scale = sym.scale or "NULL", shift = sym.shift or "NULL", macs = s.macs, args = {}}
+  for k, name in ipairs(s.inputs) do
+    r.inputs[k] = index[name]
+    r.args[k] = string.format("in[%d]", k - 1)
+  end
+  return r
+end
+
+function M.bundle(plan, net_c)
+  local index, tensors = index_tensors(plan)
+  local steps = {}
+  for i, s in ipairs(plan.steps) do steps[i] = step_record(s, index) end
+  local inputs, outputs, args = {}, {}, {}
+  for i, io in ipairs(plan.inputs) do
+    inputs[i] = index[io.name]
+    args[#args + 1] = string.format("in[%d]", i - 1)
+  end
+  for i, io in ipairs(plan.outputs) do
+    outputs[i] = index[io.real]
+    args[#args + 1] = string.format("out[%d]", i - 1)
+  end
+  return net_c .. template.render("benchnet.c.tpl", {name = plan.name, prefix = plan.prefix, batch = plan.batch,
+    tensors = tensors, steps = steps, inputs = inputs, outputs = outputs,
+    forward_args = table.concat(args, ", "), workspace_floats = plan.arena_floats}, {})
+end
+
+return M

@@ -1,0 +1,634 @@
+/*
+** bench_net.c: times the generated network against the naive reference
+** and the peer libraries, step by step and whole, through Google
+** Benchmark (harness/bench.h).
+**
+** Linked with the file `convgen --bench` writes (the net and its step
+** table, harness/benchnet.h), the one `convgen --reference` writes (the
+** unfolded graph for harness/reference.c), the shim and the peers.
+**
+** Nothing is timed before it is checked: every implementation of every
+** step runs once on random inputs and is compared with the naive
+** reference; the whole network is compared with the reference run of the
+** spec as written (nothing folded).  If anything fails, the program says
+** what and exits 1 without timing anything, so a misconfigured peer can
+** neither win nor lose.
+**
+** Options: usage_text below; --benchmark_* go to Google Benchmark.
+** Exit status: 0 ok, 1 a check failed, 2 bad usage.
+*/
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "bench.h"
+#include "benchnet.h"
+#include "peer.h"
+#include "refgraph.h"
+
+#define MAX_ARGS 64
+
+struct options {
+  const char *families;      /* comma-separated, or NULL for all */
+  int steps, net;
+  const char *facts, *rss;
+  uint64_t seed;
+  double tol;
+  int bench_argc;
+  char *bench_argv[MAX_ARGS];
+};
+
+static const struct peer *const peers[] = {&peer_xnnpack, &peer_onednn};
+#define N_PEERS ((int)(sizeof peers / sizeof peers[0]))
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static size_t floats_of(const struct bench_net *net, int t) {
+  const struct bench_tensor *x = &net->tensors[t];
+  return (size_t)net->batch * (size_t)x->c * (size_t)x->h * (size_t)x->w;
+}
+
+static float *new_floats(size_t n) {
+  void *p = NULL;
+  if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) {
+    fprintf(stderr, "bench_net: out of memory (%zu floats)\n", n);
+    exit(1);
+  }
+  return p;
+}
+
+static uint64_t splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  return z ^ (z >> 31);
+}
+
+static void fill_random(float *x, size_t n, uint64_t *state) {
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float)((double)(splitmix64(state) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+/* ---- comparing ---------------------------------------------------------- */
+
+/* max |got - want| / max |want|: the checker's measure (harness/check.c),
+   NaN if got holds a NaN or inf. */
+static double normalized_error(const float *got, const float *want, size_t n) {
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(got[i])) return NAN;
+    double d = fabs((double)got[i] - (double)want[i]);
+    if (d > worst) worst = d;
+    if (fabs((double)want[i]) > scale) scale = fabs((double)want[i]);
+  }
+  return worst / (scale > 0 ? scale : 1);
+}
+
+/* ---- chains -------------------------------------------------------------- */
+
+static int chain_slot(const int *list, int n, int t) {
+  for (int i = 0; i < n; i++)
+    if (list[i] == t) return i;
+  return -1;
+}
+
+static int list_has(const int *list, int n, int t) { return chain_slot(list, n, t) >= 0; }
+
+int bench_chain_io(const struct bench_net *net, int first, int last, struct chain_io *io) {
+  io->n_inputs = io->n_outputs = 0;
+  for (int s = first; s <= last; s++) {
+    const struct bench_step *st = &net->steps[s];
+    if (st->n_inputs > PEER_MAX_IO) return -1;
+    for (int k = 0; k < st->n_inputs; k++) {
+      int t = st->inputs[k], produced = 0;
+      for (int p = first; p < s; p++) produced |= net->steps[p].output == t;
+      if (produced || list_has(io->inputs, io->n_inputs, t)) continue;
+      if (io->n_inputs == PEER_MAX_IO) return -1;
+      io->inputs[io->n_inputs++] = t;
+    }
+  }
+  for (int s = first; s <= last; s++) {
+    int t = net->steps[s].output, read = 0;
+    for (int r = first; r <= last; r++) read |= list_has(net->steps[r].inputs, net->steps[r].n_inputs, t);
+    if (read && !list_has(net->outputs, net->n_outputs, t)) continue;
+    if (io->n_outputs == PEER_MAX_IO) return -1;
+    io->outputs[io->n_outputs++] = t;
+  }
+  return 0;
+}
+
+/* ---- the naive reference of one step -------------------------------------- */
+
+/* A step as a graph harness/reference.c can run: the main op, then the
+   activation as a layer of its own.  Linear weights go back to [out][in]
+   and affine becomes a batchnorm with mean 0, var 1, eps 0. */
+struct step_graph {
+  struct ref_graph g;
+  struct ref_tensor tensors[PEER_MAX_IO + 2];
+  struct ref_layer layers[2];
+  int inputs[PEER_MAX_IO], outputs[1], main_inputs[PEER_MAX_IO], act_input[1];
+  float *owned[3];           /* made here; lives as long as the process */
+};
+
+static enum ref_op ref_op_of_act(enum bench_act a) {
+  switch (a) {
+  case BENCH_RELU: return REF_RELU;
+  case BENCH_RELU6: return REF_RELU6;
+  case BENCH_HARDSWISH: return REF_HARDSWISH;
+  default: return REF_SIGMOID;
+  }
+}
+
+static enum ref_op ref_op_of_kind(enum bench_kind k) {
+  switch (k) {
+  case BENCH_CONV: return REF_CONV;
+  case BENCH_LINEAR: return REF_LINEAR;
+  case BENCH_ADD: return REF_ADD;
+  case BENCH_CONCAT: return REF_CONCAT;
+  case BENCH_AVGPOOL: return REF_AVGPOOL;
+  case BENCH_MAXPOOL: return REF_MAXPOOL;
+  case BENCH_GAP: return REF_GAP;
+  default: return REF_BATCHNORM;
+  }
+}
+
+static struct ref_tensor ref_tensor_of(const struct bench_net *net, int t) {
+  const struct bench_tensor *x = &net->tensors[t];
+  struct ref_tensor r = {x->name, net->batch, x->c, x->h, x->w};
+  return r;
+}
+
+static void set_main_params(struct step_graph *sg, const struct bench_net *net, const struct bench_step *st) {
+  struct ref_layer *l = &sg->layers[0];
+  l->weight = st->weight;
+  l->bias = st->bias;
+  if (st->kind == BENCH_LINEAR) {
+    const struct bench_tensor *x = &net->tensors[st->inputs[0]], *y = &net->tensors[st->output];
+    size_t in = (size_t)x->c * (size_t)x->h * (size_t)x->w, out = (size_t)y->c;
+    float *w = new_floats(in * out);
+    for (size_t o = 0; o < out; o++)
+      for (size_t i = 0; i < in; i++) w[o * in + i] = st->weight[i * out + o];
+    l->weight = sg->owned[0] = w;
+  } else if (st->kind == BENCH_AFFINE) {
+    int c = net->tensors[st->output].c;
+    float *mean = new_floats((size_t)c), *var = new_floats((size_t)c);
+    for (int i = 0; i < c; i++) mean[i] = 0, var[i] = 1;
+    sg->owned[1] = mean, sg->owned[2] = var;
+    l->gamma = st->scale, l->beta = st->shift, l->mean = mean, l->var = var, l->eps = 0;
+  }
+}
+
+/* io: the step's distinct inputs (a step may read one tensor twice). */
+static void build_step_graph(struct step_graph *sg, const struct bench_net *net, int s, const struct chain_io *io) {
+  const struct bench_step *st = &net->steps[s];
+  memset(sg, 0, sizeof *sg);
+  int n = io->n_inputs, with_act = st->act != BENCH_ACT_NONE && st->kind != BENCH_ACT;
+  for (int k = 0; k < n; k++) {
+    sg->tensors[k] = ref_tensor_of(net, io->inputs[k]);
+    sg->inputs[k] = k;
+  }
+  for (int k = 0; k < st->n_inputs; k++) sg->main_inputs[k] = chain_slot(io->inputs, n, st->inputs[k]);
+  sg->tensors[n] = ref_tensor_of(net, st->output);        /* the main op's result */
+  sg->tensors[n + 1] = sg->tensors[n];                     /* after the activation */
+  struct ref_layer *l = &sg->layers[0];
+  l->name = st->name;
+  l->op = st->kind == BENCH_ACT ? ref_op_of_act(st->act) : ref_op_of_kind(st->kind);
+  l->n_inputs = st->n_inputs, l->inputs = sg->main_inputs, l->output = n;
+  l->kh = st->kh, l->kw = st->kw, l->sh = st->sh, l->sw = st->sw;
+  l->pad_top = st->pad_top, l->pad_bottom = st->pad_bottom, l->pad_left = st->pad_left, l->pad_right = st->pad_right;
+  l->dh = st->dh, l->dw = st->dw, l->groups = st->groups, l->count_include_pad = st->count_include_pad;
+  set_main_params(sg, net, st);
+  if (with_act) {
+    struct ref_layer *a = &sg->layers[1];
+    a->name = st->name, a->op = ref_op_of_act(st->act);
+    sg->act_input[0] = n;
+    a->n_inputs = 1, a->inputs = sg->act_input, a->output = n + 1;
+  }
+  sg->outputs[0] = with_act ? n + 1 : n;
+  sg->g.name = st->name;
+  sg->g.n_tensors = n + 1 + with_act;
+  sg->g.tensors = sg->tensors;
+  sg->g.n_layers = 1 + with_act;
+  sg->g.layers = sg->layers;
+  sg->g.n_inputs = n, sg->g.inputs = sg->inputs;
+  sg->g.n_outputs = 1, sg->g.outputs = sg->outputs;
+}
+
+/* ---- one case: a step, or the whole net -------------------------------- */
+
+enum impl_kind { IMPL_GENERATED, IMPL_REFERENCE, IMPL_PEER };
+
+struct bench_case {
+  const struct bench_net *net;
+  int first, last;               /* steps; the whole net is 0..n_steps-1 */
+  int whole;
+  struct chain_io io;
+  float **in, **want;            /* per chain input / output, NCHW */
+  struct step_graph sg;          /* the reference of a single step */
+  float *workspace;              /* the generated whole net's */
+};
+
+struct runner {                  /* what a registered benchmark calls */
+  struct bench_case *c;
+  enum impl_kind kind;
+  const struct peer *peer;
+  void *chain;
+  float **out;
+};
+
+/* The whole net's inputs and outputs in the order NAME_forward takes
+   them: the chain lists them by first use. */
+static void net_order(const struct bench_case *c, float *const *out, const float **in_net, float **out_net) {
+  const struct bench_net *net = c->net;
+  for (int i = 0; i < net->n_inputs; i++) in_net[i] = c->in[chain_slot(c->io.inputs, c->io.n_inputs, net->inputs[i])];
+  for (int i = 0; i < net->n_outputs; i++) out_net[i] = out[chain_slot(c->io.outputs, c->io.n_outputs, net->outputs[i])];
+}
+
+static void run_generated(struct bench_case *c, float *const *out) {
+  const struct bench_net *net = c->net;
+  if (c->whole) {
+    const float *in[PEER_MAX_IO];
+    float *o[PEER_MAX_IO];
+    net_order(c, out, in, o);
+    net->forward_with(c->workspace, in, o);
+    return;
+  }
+  const struct bench_step *st = &net->steps[c->first];
+  size_t out_size = floats_of(net, st->output) / (size_t)net->batch;
+  for (int n = 0; n < net->batch; n++) {
+    const float *in[PEER_MAX_IO];
+    for (int k = 0; k < st->n_inputs; k++) {
+      int slot = chain_slot(c->io.inputs, c->io.n_inputs, st->inputs[k]);
+      in[k] = c->in[slot] + (size_t)n * (floats_of(net, st->inputs[k]) / (size_t)net->batch);
+    }
+    st->run(in, out[0] + (size_t)n * out_size);
+  }
+}
+
+static void run_reference(struct bench_case *c, float *const *out) {
+  const struct ref_graph *g = c->whole ? &convgen_ref_graph : &c->sg.g;
+  const float *in[PEER_MAX_IO];
+  float *o[PEER_MAX_IO];
+  if (c->whole) net_order(c, out, in, o);
+  if (ref_run(g, c->whole ? in : (const float *const *)c->in, c->whole ? o : out) != 0) {
+    fprintf(stderr, "bench_net: the reference refused '%s'\n", g->name);
+    exit(1);
+  }
+}
+
+static void run_runner(void *ctx) {
+  struct runner *r = ctx;
+  if (r->kind == IMPL_GENERATED) run_generated(r->c, r->out);
+  else if (r->kind == IMPL_REFERENCE) run_reference(r->c, r->out);
+  else if (r->peer->run(r->chain) != 0) {
+    fprintf(stderr, "bench_net: %s failed while timing\n", r->peer->name);
+    exit(1);
+  }
+}
+
+/* A case of steps first..last; whole: the net's forward pass (which, for
+   a net of one step, covers the same step as a step case). */
+static void init_case(struct bench_case *c, const struct bench_net *net, int first, int last, int whole,
+                      uint64_t seed) {
+  memset(c, 0, sizeof *c);
+  c->net = net, c->first = first, c->last = last, c->whole = whole;
+  if (bench_chain_io(net, first, last, &c->io) != 0) {
+    fprintf(stderr, "bench_net: steps %d..%d have more than %d inputs or outputs\n", first, last, PEER_MAX_IO);
+    exit(1);
+  }
+  if (c->whole) {
+    /* An input no step reads still has an argument; it goes last, where
+       a peer's load never looks. */
+    for (int i = 0; i < net->n_inputs; i++)
+      if (!list_has(c->io.inputs, c->io.n_inputs, net->inputs[i])) {
+        if (c->io.n_inputs == PEER_MAX_IO) exit(1);
+        c->io.inputs[c->io.n_inputs++] = net->inputs[i];
+      }
+    c->workspace = new_floats((size_t)net->workspace_floats);
+  } else {
+    build_step_graph(&c->sg, net, first, &c->io);
+  }
+  uint64_t state = seed;
+  c->in = calloc((size_t)c->io.n_inputs, sizeof(float *));
+  c->want = calloc((size_t)c->io.n_outputs, sizeof(float *));
+  for (int k = 0; k < c->io.n_inputs; k++) {
+    size_t n = floats_of(net, c->io.inputs[k]);
+    c->in[k] = new_floats(n);
+    fill_random(c->in[k], n, &state);
+  }
+  for (int k = 0; k < c->io.n_outputs; k++) c->want[k] = new_floats(floats_of(net, c->io.outputs[k]));
+}
+
+static float **new_outputs(const struct bench_case *c) {
+  float **out = calloc((size_t)c->io.n_outputs, sizeof(float *));
+  for (int k = 0; k < c->io.n_outputs; k++) {
+    size_t n = floats_of(c->net, c->io.outputs[k]);
+    out[k] = new_floats(n);
+    for (size_t i = 0; i < n; i++) out[k][i] = NAN;  /* an unwritten output fails */
+  }
+  return out;
+}
+
+static double case_error(const struct bench_case *c, float *const *got) {
+  double worst = 0;
+  for (int k = 0; k < c->io.n_outputs; k++) {
+    double e = normalized_error(got[k], c->want[k], floats_of(c->net, c->io.outputs[k]));
+    if (!(e <= worst)) worst = e;  /* NaN sticks */
+  }
+  return worst;
+}
+
+/* ---- facts: what was checked, as JSON --------------------------------- */
+
+static FILE *facts;
+static double bench_tolerance = 1e-4;
+
+static void json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') fputc('\\', f);
+    if ((unsigned char)*s >= 0x20) fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+static void fact_check(const char *impl, const char *status, double error, const char *why, size_t bytes, int *first) {
+  if (!facts) return;
+  fprintf(facts, "%s\n      ", *first ? "" : ",");
+  *first = 0;
+  json_string(facts, impl);
+  fprintf(facts, ": {\"status\": \"%s\"", status);
+  if (isfinite(error)) fprintf(facts, ", \"error\": %.3g", error);
+  if (why) fputs(", \"why\": ", facts), json_string(facts, why);
+  if (bytes) fprintf(facts, ", \"memory_bytes\": %zu", bytes);
+  fputc('}', facts);
+}
+
+/* Bytes a case must move at the least: its inputs and outputs once, its
+   weights once.  Over the whole net, every intermediate once each way. */
+static double case_bytes(const struct bench_case *c) {
+  const struct bench_net *net = c->net;
+  double floats = 0;
+  for (int s = c->first; s <= c->last; s++) {
+    const struct bench_step *st = &net->steps[s];
+    const struct bench_tensor *x = &net->tensors[st->inputs[0]], *y = &net->tensors[st->output];
+    for (int k = 0; k < st->n_inputs; k++) floats += (double)floats_of(net, st->inputs[k]);
+    floats += (double)floats_of(net, st->output);
+    if (st->kind == BENCH_CONV) floats += (double)y->c * (x->c / st->groups) * st->kh * st->kw;
+    if (st->kind == BENCH_LINEAR) floats += (double)y->c * x->c * x->h * x->w;
+    if (st->bias) floats += y->c;
+  }
+  return 4 * floats;
+}
+
+static void fact_case_open(const struct bench_case *c, const char *label, double macs, int first_case) {
+  if (!facts) return;
+  const struct bench_net *net = c->net;
+  fprintf(facts, "%s\n    {\"name\": ", first_case ? "" : ",");
+  json_string(facts, c->whole ? "forward" : net->steps[c->first].name);
+  fputs(", \"family\": ", facts);
+  json_string(facts, c->whole ? "net" : net->steps[c->first].family);
+  fputs(", \"layers\": ", facts);
+  json_string(facts, c->whole ? net->name : net->steps[c->first].layers);
+  fputs(", \"shape\": ", facts);
+  json_string(facts, label);
+  fprintf(facts, ", \"macs\": %.0f, \"bytes\": %.0f, \"checks\": {", macs, case_bytes(c));
+}
+
+/* ---- registering -------------------------------------------------------- */
+
+/* " 3x3/2 g32": kernel, stride and groups, for the label. */
+static const char *kernel_text(const struct bench_step *st, char *buf, size_t size) {
+  buf[0] = 0;
+  if (st->kh > 0 && st->groups > 1) snprintf(buf, size, " %dx%d/%d g%d", st->kh, st->kw, st->sh, st->groups);
+  else if (st->kh > 0) snprintf(buf, size, " %dx%d/%d", st->kh, st->kw, st->sh);
+  return buf;
+}
+
+static void case_label(const struct bench_case *c, char *buf, size_t size) {
+  const struct bench_net *net = c->net;
+  if (c->whole) {
+    const struct bench_tensor *x = &net->tensors[net->inputs[0]], *y = &net->tensors[net->outputs[0]];
+    snprintf(buf, size, "%dx%dx%d -> %dx%dx%d, %d steps", x->c, x->h, x->w, y->c, y->h, y->w, net->n_steps);
+    return;
+  }
+  const struct bench_step *st = &net->steps[c->first];
+  const struct bench_tensor *x = &net->tensors[st->inputs[0]], *y = &net->tensors[st->output];
+  char k[64];
+  snprintf(buf, size, "%s%s %dx%dx%d -> %dx%dx%d", st->family, kernel_text(st, k, sizeof k),
+           x->c, x->h, x->w, y->c, y->h, y->w);
+}
+
+static double case_macs(const struct bench_case *c) {
+  double macs = 0;
+  for (int s = c->first; s <= c->last; s++) macs += c->net->steps[s].macs;
+  return macs * c->net->batch;
+}
+
+static void register_runner(struct runner *r, const char *impl, const char *label, double macs) {
+  char name[512];
+  const struct bench_net *net = r->c->net;
+  snprintf(name, sizeof name, "%s/%s/%s", net->name, r->c->whole ? "forward" : net->steps[r->c->first].name, impl);
+  int id = bench_register(name, run_runner, r, 2 * macs, 0);
+  bench_label(id, label);
+  bench_counter(id, "MACs", macs);
+}
+
+/* Checks every implementation of one case and registers those that pass;
+   returns the number that failed. */
+static int check_and_register(struct bench_case *c, int first_case) {
+  char label[256];
+  case_label(c, label, sizeof label);
+  double macs = case_macs(c);
+  int failures = 0, first_fact = 1;
+  fact_case_open(c, label, macs, first_case);
+  for (int i = 0; i < 2 + N_PEERS; i++) {
+    struct runner *r = calloc(1, sizeof *r);
+    r->c = c;
+    r->kind = i == 0 ? IMPL_GENERATED : i == 1 ? IMPL_REFERENCE : IMPL_PEER;
+    const char *impl = i == 0 ? "generated" : i == 1 ? "reference" : peers[i - 2]->name;
+    size_t bytes = 0;
+    r->out = new_outputs(c);
+    if (r->kind == IMPL_REFERENCE) {
+      fact_check(impl, "reference", NAN, NULL, 0, &first_fact);
+      register_runner(r, impl, label, macs);
+      continue;
+    }
+    if (r->kind == IMPL_PEER) {
+      char why[256] = "";
+      r->peer = peers[i - 2];
+      r->chain = r->peer->create(c->net, c->first, c->last, why, sizeof why);
+      if (!r->chain) {
+        fact_check(impl, "unsupported", NAN, why, 0, &first_fact);
+        fprintf(stderr, "bench_net: %s / %s: %s cannot run it: %s\n", c->net->name, label, impl, why);
+        continue;
+      }
+      r->peer->load(r->chain, (const float *const *)c->in);
+      if (r->peer->run(r->chain) != 0) {
+        fact_check(impl, "error", NAN, "the library reported an error", 0, &first_fact);
+        failures++;
+        continue;
+      }
+      r->peer->read(r->chain, r->out);
+      bytes = r->peer->memory_bytes(r->chain);
+    } else {
+      run_generated(c, r->out);
+      bytes = c->whole ? (size_t)c->net->workspace_floats * sizeof(float) : 0;
+    }
+    double e = case_error(c, r->out);
+    int ok = e <= bench_tolerance;
+    fact_check(impl, ok ? "pass" : "FAIL", e, NULL, bytes, &first_fact);
+    if (!ok) {
+      fprintf(stderr, "bench_net: %s / %s%s: %s differs from the reference (normalized error %.3g)\n",
+              c->net->name, c->whole ? "forward" : c->net->steps[c->first].name, "", impl, e);
+      failures++;
+      continue;
+    }
+    register_runner(r, impl, label, macs);
+  }
+  if (facts) fputs("}}", facts);
+  return failures;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static const char usage_text[] =
+    "usage: NAME_bench [--families=LIST] [--no-steps] [--no-net] [--facts=FILE] [--rss=IMPL]\n"
+    "                  [--seed=N] [--tol=X] [--benchmark_...]\n"
+    "  --families=LIST  time only steps of these kernel families (conv,gconv,dwconv,pwconv,...)\n"
+    "  --no-steps       time only the whole forward pass;  --no-net: only the steps\n"
+    "  --facts=FILE     write what was checked (per case: shape, MACs, bytes, errors) as JSON\n"
+    "  --rss=IMPL       run only IMPL's whole net (generated, xnnpack, onednn); print peak RSS\n"
+    "  --seed=N         inputs' seed (1);  --tol=X: normalized error allowed (1e-4)\n"
+    "  --benchmark_...  Google Benchmark's flags: filter, min_time, repetitions, out, ...\n";
+
+static int usage(const char *msg) {
+  fprintf(stderr, "bench_net: %s\n%s", msg, usage_text);
+  return 2;
+}
+
+static int parse_options(int argc, char **argv, struct options *o) {
+  memset(o, 0, sizeof *o);
+  o->steps = o->net = 1, o->seed = 1, o->tol = 1e-4;
+  o->bench_argv[o->bench_argc++] = argv[0];
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    char *end;
+    if (strcmp(a, "--help") == 0) {
+      fputs(usage_text, stdout);
+      exit(0);
+    } else if (strncmp(a, "--families=", 11) == 0) o->families = a + 11;
+    else if (strcmp(a, "--no-steps") == 0) o->steps = 0;
+    else if (strcmp(a, "--no-net") == 0) o->net = 0;
+    else if (strncmp(a, "--facts=", 8) == 0) o->facts = a + 8;
+    else if (strncmp(a, "--rss=", 6) == 0) o->rss = a + 6;
+    else if (strncmp(a, "--seed=", 7) == 0) {
+      o->seed = strtoull(a + 7, &end, 10);
+      if (*end || end == a + 7) return usage("--seed takes a number");
+    } else if (strncmp(a, "--tol=", 6) == 0) {
+      o->tol = strtod(a + 6, &end);
+      if (*end || !(o->tol > 0)) return usage("--tol takes a positive number");
+    } else if (strncmp(a, "--benchmark_", 12) == 0 && o->bench_argc < MAX_ARGS - 1) {
+      o->bench_argv[o->bench_argc++] = argv[i];
+    } else {
+      char msg[256];
+      snprintf(msg, sizeof msg, "unknown option '%s'", a);
+      return usage(msg);
+    }
+  }
+  o->bench_argv[o->bench_argc] = NULL;
+  return 0;
+}
+
+static int family_selected(const struct options *o, const char *family) {
+  if (!o->families) return 1;
+  size_t n = strlen(family);
+  for (const char *p = o->families; *p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len == n && strncmp(p, family, n) == 0) return 1;
+    p += len + (comma != NULL);
+  }
+  return 0;
+}
+
+/* ---- peak RSS of one implementation's whole network -------------------- */
+
+static long max_rss_kb(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+static int report_rss(const struct bench_net *net, const char *impl, uint64_t seed) {
+  long before = max_rss_kb();
+  struct bench_case c;
+  init_case(&c, net, 0, net->n_steps - 1, 1, seed);
+  float **out = new_outputs(&c);
+  if (strcmp(impl, "generated") == 0) {
+    for (int i = 0; i < 3; i++) run_generated(&c, out);
+  } else {
+    const struct peer *p = NULL;
+    for (int i = 0; i < N_PEERS; i++)
+      if (strcmp(peers[i]->name, impl) == 0) p = peers[i];
+    if (!p) return usage("--rss takes generated, xnnpack or onednn");
+    char why[256] = "";
+    void *chain = p->create(net, 0, net->n_steps - 1, why, sizeof why);
+    if (!chain) {
+      printf("{\"implementation\": \"%s\", \"unsupported\": \"%s\"}\n", impl, why);
+      return 0;
+    }
+    p->load(chain, (const float *const *)c.in);
+    for (int i = 0; i < 3; i++) p->run(chain);
+  }
+  printf("{\"implementation\": \"%s\", \"baseline_rss_kb\": %ld, \"peak_rss_kb\": %ld}\n", impl, before, max_rss_kb());
+  return 0;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+  struct options o;
+  if (parse_options(argc, argv, &o) != 0) return 2;
+  const struct bench_net *net = &convgen_bench_net;
+  bench_tolerance = o.tol;
+  if (o.rss) return report_rss(net, o.rss, o.seed);
+  if (o.facts && !(facts = fopen(o.facts, "w"))) {
+    fprintf(stderr, "bench_net: cannot write %s\n", o.facts);
+    return 2;
+  }
+  if (facts) {
+    fprintf(facts, "{\"net\": ");
+    json_string(facts, net->name);
+    fprintf(facts, ", \"batch\": %d, \"workspace_bytes\": %ld, \"cases\": [", net->batch,
+            net->workspace_floats * (long)sizeof(float));
+  }
+  int failures = 0, cases = 0;
+  for (int s = 0; o.steps && s < net->n_steps; s++) {
+    if (!family_selected(&o, net->steps[s].family)) continue;
+    struct bench_case *c = malloc(sizeof *c);
+    init_case(c, net, s, s, 0, o.seed + (uint64_t)s);
+    run_reference(c, c->want);
+    failures += check_and_register(c, cases++ == 0);
+  }
+  if (o.net) {
+    struct bench_case *c = malloc(sizeof *c);
+    init_case(c, net, 0, net->n_steps - 1, 1, o.seed);
+    run_reference(c, c->want);
+    failures += check_and_register(c, cases++ == 0);
+  }
+  if (facts) fputs("\n  ]}\n", facts), fclose(facts);
+  if (failures) {
+    fprintf(stderr, "bench_net: %d check(s) failed; nothing timed\n", failures);
+    return 1;
+  }
+  fprintf(stderr, "bench_net: %s: every implementation of %d case(s) matches the reference (tolerance %g)\n",
+          net->name, cases, o.tol);
+  return bench_main(o.bench_argc, o.bench_argv);
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# bench_report.sh DIR NET_COMPILER BENCH_ARGS: docs/benchmarks.md (to stdout)
+# from the results `make bench-peers` left in DIR.  `make bench-report`
+# runs both; nothing in the page is typed by hand.
+set -e
+dir=$1 compiler=$2 bench_args=$3
+
+package_version() {
+  dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"
+}
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+flags=$(grep -m 1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -x -E 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_fp16' | tr '\n' ' ')
+
+cat <<HEAD
+# Benchmarks
+
+Written by \`make bench-report\` on $(date -u '+%Y-%m-%d %H:%M UTC'); rerun it to refresh this page.
+Do not edit it by hand.
+
+## The machine and the run
+
+- CPU: $cpu, $(nproc) cores as the benchmarks see them, flags: $flags
+- Caches: $(lscpu | sed -n 's/^L\([123][di]*\) cache: *\(.*\)/L\1 \2/p' | tr '\n' ';' | sed 's/;$//; s/;/; /g')
+- Compiler for the generated code: $($compiler --version 2>/dev/null | head -n 1 || true) (\`${compiler}\`)
+- Libraries (Debian): XNNPACK $(package_version libxnnpack0), oneDNN $(package_version libdnnl2), Google Benchmark $(package_version libbenchmark1debian), PyTorch $(package_version python3-torch)
+- Command: \`make bench-peers\` with \`BENCH_ARGS=$bench_args\`
+- One thread everywhere, fp32, batch as in the spec. Times are medians of the three repetitions;
+  \`[min – max]\` is the spread over the three.
+
+Every implementation of every case was checked against the naive reference
+(harness/reference.c) before anything was timed: normalized error ≤ 1e-4, or the run stops.
+A peer that cannot run a case shows "—".
+
+How to read the cells: median time, GFLOP/s (2 FLOPs per MAC), and % of the case's roof.
+The roof is min(peak FMA, arithmetic intensity × bandwidth), with both limits measured on this
+machine by \`harness/roofline\`. The intensity counts the bytes a case must move at least: inputs,
+outputs and weights once each. The bandwidth is that of the level those bytes fit in: L2, L3 or
+DRAM. Depthwise layers are bound by memory, so their roof is low. A case above 100% found part of
+its data in a faster level than its size suggests: the roof is a model, not a wall. The best of
+generated, XNNPACK and oneDNN is in bold.
+
+What each implementation runs:
+- generated: convgen's kernels, NCHW, one function per step (batchnorm folded, activation fused).
+- xnnpack: XNNPACK's f32 NHWC operators (convolution with its bias and clamp fused, add, global
+  average pooling, fully connected), no thread pool, set up once. Inputs are converted to NHWC
+  outside the timed region.
+- onednn: oneDNN's convolution primitive with memory format \`any\` and post-op activations, plus
+  binary add, pooling and inner product. Each tensor stays in the layout its producer chose, and
+  weights are reordered at creation. Per layer, the input reorder is outside the timed region; in
+  the whole net, a reorder a consumer needs is timed.
+- reference: the naive loops with double accumulators, for scale.
+- pytorch: torchvision's MobileNetV2 (random weights, eval, inference mode), one thread, in NCHW
+  and in channels_last, timed by \`harness/bench_torch.py\`.
+
+"Sum of layer medians" adds up the per-layer times. "Whole forward pass" runs the network as one
+chain over real activation buffers, verified against the reference run of the spec as written.
+
+## Results
+
+HEAD
+cat "$dir/peers.md"

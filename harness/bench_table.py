@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""bench_table.py: the benchmark results of one run as tables.
+
+Reads what `make bench` / `make bench-peers` left in a directory (out/bench):
+  roofline.json          harness/roofline through Google Benchmark
+  NAME.json              out/NAME_bench's Google Benchmark output
+  NAME.facts.json        what out/NAME_bench checked: shapes, MACs, bytes, memory
+  NAME.rss.json          optional: one line per implementation, peak RSS
+  pytorch.json           optional: harness/bench_torch.py
+and prints, per net: every case (layer, shape, MACs, the roof, then per
+implementation the median time, GFLOP/s and % of the roof, the best in
+bold), the totals, the whole forward pass with its spread over the
+repetitions, and memory.  With --markdown FILE it writes the same tables
+for docs/benchmarks.md; with --json FILE the numbers.
+
+The roof of a case is min(peak FMA, arithmetic intensity x bandwidth),
+from the machine's own measured limits: the bandwidth of the level the
+case's compulsory bytes fit in (L2, L3, else DRAM).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+IMPLS = ["generated", "xnnpack", "onednn", "reference"]
+TIMED_PEERS = ["generated", "xnnpack", "onednn"]  # the best is chosen among these
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f"bench_table: {path}: {e}")
+
+
+def results_by_name(gb):
+    """{run_name: {"median": ms, "min": ms, "max": ms, "runs": n}} from Google Benchmark JSON."""
+    runs, medians = {}, {}
+    for b in gb["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[name] = b["real_time"]
+        else:
+            runs.setdefault(name, []).append(b["real_time"])
+    out = {}
+    for name, times in runs.items():
+        times.sort()
+        median = medians.get(name, times[len(times) // 2])
+        out[name] = {"median": median, "min": times[0], "max": times[-1], "runs": len(times)}
+    return out
+
+
+def medians(gb):
+    """{run_name: entry}: the median aggregate where there were repetitions, else the one run."""
+    out = {}
+    for b in gb["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        if b.get("run_type") != "aggregate" and name not in out:
+            out[name] = b
+    for b in gb["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median":
+            out[b.get("run_name", b["name"])] = b
+    return out
+
+
+class Roof:
+    """Peak FMA throughput and read bandwidths, from roofline.json."""
+
+    def __init__(self, gb):
+        self.flops, self.levels = 0.0, []  # levels: (name, bytes it holds, bytes/s)
+        for name, b in medians(gb).items():
+            if name in ("roofline/fma_avx512", "roofline/fma_avx2"):
+                self.flops = max(self.flops, b["FLOP/s"])
+            if name.startswith("roofline/read_"):
+                level = name[len("roofline/read_"):]
+                # The L1 and L2 tests read half their cache; the L3 test reads
+                # what this machine's L3 really holds for one core.
+                size = b["bytes"] * (2 if level in ("L1", "L2") else 1)
+                self.levels.append((level, size, b["bytes/s"]))
+        self.levels.sort(key=lambda level: level[1])
+
+    def bandwidth(self, nbytes):
+        for name, size, bw in self.levels:
+            if name != "L1" and nbytes <= size:
+                return name, bw
+        return self.levels[-1][0], self.levels[-1][2]
+
+    def of(self, flops, nbytes):
+        """(GFLOP/s, what bounds it)."""
+        level, bw = self.bandwidth(nbytes)
+        memory = flops / nbytes * bw if nbytes else float("inf")
+        return (self.flops / 1e9, "FMA") if self.flops <= memory else (memory / 1e9, level)
+
+
+def fmt_ms(ms):
+    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
+
+
+def cell(result, flops, roof_gflops, bold):
+    if result is None:
+        return "—"
+    gflops = flops / (result["median"] / 1e3) / 1e9
+    text = f"{fmt_ms(result['median'])} ms, {gflops:.1f} GF/s, {100 * gflops / roof_gflops:.0f}%"
+    return f"**{text}**" if bold else text
+
+
+def net_rows(net, facts, results, roof):
+    """Per case: the row data, and per implementation its result or None."""
+    rows = []
+    for case in facts["cases"]:
+        flops, nbytes = 2 * case["macs"], case["bytes"]
+        roof_gflops, bound = roof.of(flops, nbytes)
+        per = {}
+        for impl in IMPLS:
+            check = case["checks"].get(impl, {})
+            ok = check.get("status") in ("pass", "reference")
+            per[impl] = results.get(f"{net}/{case['name']}/{impl}") if ok else None
+        rows.append({"case": case, "flops": flops, "roof": roof_gflops, "bound": bound, "results": per})
+    return rows
+
+
+def best_of(row):
+    timed = [(r["median"], impl) for impl, r in row["results"].items() if r and impl in TIMED_PEERS]
+    return min(timed)[1] if timed else None
+
+
+def case_table(net, rows):
+    lines = [f"| layer | shape | MACs | roof GF/s | " + " | ".join(IMPLS) + " |",
+             "|---|---|---:|---:|" + "---:|" * len(IMPLS)]
+    for row in rows:
+        case = row["case"]
+        if case["family"] == "net":
+            continue
+        best = best_of(row)
+        cells = [cell(row["results"][impl], row["flops"], row["roof"], impl == best) for impl in IMPLS]
+        first = case["layers"].split(" + ")[0]  # the conv; what it absorbed is in the JSON
+        lines.append(f"| {first} | {case['shape']} | {case['macs'] / 1e6:.2f}M | "
+                     f"{row['roof']:.0f} ({row['bound']}) | " + " | ".join(cells) + " |")
+    return lines
+
+
+def totals(rows):
+    """Per implementation: the sum of its per-layer medians, and the layers it ran."""
+    sums = {}
+    for impl in IMPLS:
+        layer_rows = [r for r in rows if r["case"]["family"] != "net"]
+        ran = [r["results"][impl] for r in layer_rows if r["results"][impl]]
+        sums[impl] = {"ms": sum(r["median"] for r in ran), "layers": len(ran), "of": len(layer_rows)}
+    return sums
+
+
+def summary_table(rows, torch, roof):
+    sums = totals(rows)
+    whole = next((r for r in rows if r["case"]["family"] == "net"), None)
+    lines = ["| implementation | sum of layer medians | whole forward pass: median [min – max] | GFLOP/s | % of peak FMA |",
+             "|---|---:|---:|---:|---:|"]
+    for impl in IMPLS:
+        s = sums[impl]
+        total = f"{fmt_ms(s['ms'])} ms" + ("" if s["layers"] == s["of"] else f" ({s['layers']} of {s['of']} layers)")
+        if s["layers"] == 0:
+            total = "—"
+        r = whole["results"][impl] if whole else None
+        if r:
+            gflops = whole["flops"] / (r["median"] / 1e3) / 1e9
+            fwd = f"{fmt_ms(r['median'])} [{fmt_ms(r['min'])} – {fmt_ms(r['max'])}] ms"
+            lines.append(f"| {impl} | {total} | {fwd} | {gflops:.1f} | {100 * gflops * 1e9 / roof.flops:.1f}% |")
+        else:
+            lines.append(f"| {impl} | {total} | — | — | — |")
+    for t in torch:
+        gflops = t["gflops"]
+        lines.append(f"| {t['name'].split('/')[-1]} (PyTorch {torch_version(t)}) | — | "
+                     f"{fmt_ms(t['median_ms'])} [{fmt_ms(t['min_ms'])} – {fmt_ms(t['max_ms'])}] ms | "
+                     f"{gflops:.1f} | {100 * gflops * 1e9 / roof.flops:.1f}% |")
+    return lines
+
+
+_torch_meta = {}
+
+
+def torch_version(_t):
+    return _torch_meta.get("torch_version", "?")
+
+
+def memory_table(facts, rss, code_bytes, torch):
+    whole = next((c for c in facts["cases"] if c["family"] == "net"), None)
+    if whole is None:
+        return []
+    lines = ["| implementation | peak RSS | RSS before the net | buffers it holds | code (.text) |",
+             "|---|---:|---:|---:|---:|"]
+    for impl in ["generated", "xnnpack", "onednn"]:
+        check = whole["checks"].get(impl, {})
+        held = check.get("memory_bytes")
+        r = rss.get(impl, {})
+        peak = f"{r['peak_rss_kb'] / 1024:.1f} MiB" if "peak_rss_kb" in r else "—"
+        base = f"{r['baseline_rss_kb'] / 1024:.1f} MiB" if "baseline_rss_kb" in r else "—"
+        what = f"{held / 2**20:.1f} MiB" if held else "—"
+        code = f"{code_bytes / 1024:.0f} KiB" if impl == "generated" and code_bytes else "(shared library)"
+        lines.append(f"| {impl} | {peak} | {base} | {what} | {code} |")
+    if torch and "peak_rss_kb" in torch:
+        lines.append(f"| pytorch (whole process, both formats) | {torch['peak_rss_kb'] / 1024:.1f} MiB | — | — | (shared library) |")
+    return lines
+
+
+def text_bytes(obj):
+    """Bytes of code in the generated net: its functions, not the bench table's."""
+    try:
+        out = subprocess.run(["nm", "-S", "--defined-only", obj], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    total = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tT" and not parts[3].startswith("cgb_"):
+            total += int(parts[1], 16)
+    return total
+
+
+def read_rss(path):
+    rss = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    r = json.loads(line)
+                    rss[r["implementation"]] = r
+    return rss
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dir", help="where the JSON files are (out/bench)")
+    ap.add_argument("nets", nargs="+")
+    ap.add_argument("--markdown", help="write the tables as Markdown here")
+    ap.add_argument("--json", help="write the numbers as JSON here")
+    args = ap.parse_args()
+    roof = Roof(load_json(os.path.join(args.dir, "roofline.json")))
+    torch_path = os.path.join(args.dir, "pytorch.json")
+    torch = load_json(torch_path) if os.path.exists(torch_path) else None
+    if torch:
+        _torch_meta.update(torch)
+    md, numbers = [], {"roofline": {"peak_fma_gflops": roof.flops / 1e9,
+                                    "read_gbytes": {n: bw / 1e9 for n, _, bw in roof.levels}}, "nets": {}}
+    md.append(f"Peak FMA {roof.flops / 1e9:.0f} GFLOP/s; read bandwidth " +
+              ", ".join(f"{n} {bw / 1e9:.0f} GB/s" for n, _, bw in roof.levels) + ".")
+    for net in args.nets:
+        facts = load_json(os.path.join(args.dir, f"{net}.facts.json"))
+        results = results_by_name(load_json(os.path.join(args.dir, f"{net}.json")))
+        rows = net_rows(net, facts, results, roof)
+        torch_rows = torch["results"] if torch and net == "mobilenet_v2" and any(
+            r["case"]["family"] == "net" for r in rows) else []
+        md += ["", f"### {net} (batch {facts['batch']})", ""] + case_table(net, rows)
+        md += ["", f"Totals for {net}:", ""] + summary_table(rows, torch_rows, roof)
+        obj = os.path.join(os.path.dirname(os.path.abspath(args.dir)), f"{net}_bench.o")
+        mem = memory_table(facts, read_rss(os.path.join(args.dir, f"{net}.rss.json")), text_bytes(obj),
+                           torch if torch_rows else None)
+        if mem:
+            md += ["", f"Memory for {net}:", ""] + mem
+        numbers["nets"][net] = {"cases": [{"name": r["case"]["name"], "layers": r["case"]["layers"],
+                                           "shape": r["case"]["shape"], "macs": r["case"]["macs"],
+                                           "roof_gflops": r["roof"], "bound": r["bound"], "best": best_of(r),
+                                           "results": r["results"]} for r in rows],
+                                "totals": totals(rows), "pytorch": torch_rows}
+    text = "\n".join(md) + "\n"
+    sys.stdout.write(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(numbers, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+/*
+** benchnet.h: the network as the benchmarks see it.
+**
+** `convgen --bench SPEC` writes one C file: the generated network itself,
+** followed by a `const struct bench_net convgen_bench_net` that lists its
+** steps as planned (batchnorm folded, activations fused, flatten gone),
+** each with its parameters, its weights (the generated network's own
+** arrays) and a function that runs the generated kernel on one sample.
+** harness/bench_net.c times every step and the whole forward pass, and
+** builds the same steps in each peer library (harness/peer.h).
+**
+** Tensors are float32 NCHW; shapes are per sample (the batch is the
+** net's).  A step reads n_inputs tensors and writes one.
+*/
+#ifndef CONVGEN_BENCHNET_H
+#define CONVGEN_BENCHNET_H
+
+enum bench_kind {
+  BENCH_CONV,      /* weight [C_out][C_in/groups][kh][kw], bias [C_out] or NULL */
+  BENCH_LINEAR,    /* weight [in][out] (packed so), in = C*H*W of the input, bias [out] or NULL */
+  BENCH_ADD,       /* sum of the inputs, all of one shape */
+  BENCH_CONCAT,    /* along channels, in input order */
+  BENCH_AVGPOOL,   /* window and pads as for conv; count_include_pad as in PyTorch */
+  BENCH_MAXPOOL,   /* padding never wins */
+  BENCH_GAP,       /* global average pool: C H W -> C 1 1 */
+  BENCH_AFFINE,    /* y = x * scale[c] + shift[c] (a batchnorm nothing could absorb) */
+  BENCH_ACT        /* the activation alone */
+};
+
+/* Applied to the step's result: fused into it by the generator, and by a
+   peer where the peer library can. */
+enum bench_act { BENCH_ACT_NONE, BENCH_RELU, BENCH_RELU6, BENCH_HARDSWISH, BENCH_SIGMOID };
+
+struct bench_tensor {
+  const char *name;
+  int c, h, w;
+};
+
+struct bench_step {
+  const char *name;          /* the generated function */
+  const char *family;        /* the kernel family: conv gconv dwconv pwconv linear add ... */
+  const char *layers;        /* the spec layers it covers, "pw + bn + relu" */
+  enum bench_kind kind;
+  enum bench_act act;
+  int n_inputs;
+  const int *inputs;         /* tensor indices */
+  int output;
+  int kh, kw, sh, sw;
+  int pad_top, pad_bottom, pad_left, pad_right;
+  int dh, dw, groups;
+  int count_include_pad;
+  const float *weight, *bias;
+  const float *scale, *shift;  /* BENCH_AFFINE */
+  double macs;               /* per sample */
+  /* The generated kernel on one sample: in[0..n_inputs-1] -> out. */
+  void (*run)(const float *const *in, float *out);
+};
+
+struct bench_net {
+  const char *name;
+  int batch;
+  int n_tensors;
+  const struct bench_tensor *tensors;
+  int n_steps;
+  const struct bench_step *steps;
+  int n_inputs;
+  const int *inputs;         /* in NAME_forward's argument order */
+  int n_outputs;
+  const int *outputs;
+  long workspace_floats;
+  void (*forward_with)(float *workspace, const float *const *in, float *const *out);
+};
+
+extern const struct bench_net convgen_bench_net;
+
+#endif
