@@ -435,7 +435,7 @@ static void register_runner(struct runner *r, const char *impl, const char *labe
   char name[512];
   const struct bench_net *net = r->c->net;
   snprintf(name, sizeof name, "%s/%s/%s", net->name, r->c->whole ? "forward" : net->steps[r->c->first].name, impl);
-  int id = bench_register(name, run_runner, r, 2 * macs, 0);
+  int id = bench_register(name, run_runner, r, 2 * macs, case_bytes(r->c));
   bench_label(id, label);
   bench_counter(id, "MACs", macs);
 }

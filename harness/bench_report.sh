@@ -9,6 +9,9 @@ package_version() {
   dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"
 }
 
+torch_build=$(/usr/bin/python3 -c 'import re, torch
+print(", ".join(re.findall(r"BLAS_INFO=\w+|USE_MKLDNN=\w+|CPU capability usage: \w+", torch.__config__.show())))' \
+  2>/dev/null || echo "not installed")
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 flags=$(grep -m 1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -x -E 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_fp16' | tr '\n' ' ')
 
@@ -51,7 +54,9 @@ What each implementation runs:
   the whole net, a reorder a consumer needs is timed.
 - reference: the naive loops with double accumulators, for scale.
 - pytorch: torchvision's MobileNetV2 (random weights, eval, inference mode), one thread, in NCHW
-  and in channels_last, timed by \`harness/bench_torch.py\`.
+  and in channels_last, timed by \`harness/bench_torch.py\`. This is Debian's build of PyTorch:
+  $torch_build. With a generic BLAS, the convolutions PyTorch lowers to GEMM are slow. The row
+  shows what this machine's packaged PyTorch does, not the best PyTorch can do.
 
 "Sum of layer medians" adds up the per-layer times. "Whole forward pass" runs the network as one
 chain over real activation buffers, verified against the reference run of the spec as written.

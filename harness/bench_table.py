@@ -13,9 +13,11 @@ bold), the totals, the whole forward pass with its spread over the
 repetitions, and memory.  With --markdown FILE it writes the same tables
 for docs/benchmarks.md; with --json FILE the numbers.
 
-The roof of a case is min(peak FMA, arithmetic intensity x bandwidth),
-from the machine's own measured limits: the bandwidth of the level the
-case's compulsory bytes fit in (L2, L3, else DRAM).
+The roof of a case is the least time it can take on this machine:
+max(FLOPs / peak FMA, compulsory bytes / bandwidth), from the machine's
+own measured limits, with the bandwidth of the level those bytes fit in
+(L2, L3, else DRAM).  For a case with FLOPs that is min(peak, intensity x
+bandwidth) in GFLOP/s; one without (add, pools) is shown in GB/s.
 """
 
 import argparse
@@ -90,21 +92,36 @@ class Roof:
         return self.levels[-1][0], self.levels[-1][2]
 
     def of(self, flops, nbytes):
-        """(GFLOP/s, what bounds it)."""
+        """(the least time the case can take in seconds, what bounds it)."""
         level, bw = self.bandwidth(nbytes)
-        memory = flops / nbytes * bw if nbytes else float("inf")
-        return (self.flops / 1e9, "FMA") if self.flops <= memory else (memory / 1e9, level)
+        compute, memory = flops / self.flops, nbytes / bw
+        return (compute, "FMA") if compute >= memory else (memory, level)
 
 
 def fmt_ms(ms):
     return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
 
 
-def cell(result, flops, roof_gflops, bold):
+def fmt_time(ms):
+    return f"{ms * 1e3:.2f} µs" if ms < 0.01 else f"{fmt_ms(ms)} ms"
+
+
+def fmt_macs(macs):
+    return "—" if macs == 0 else f"{macs / 1e6:.2f}M" if macs >= 1e5 else f"{macs / 1e3:.1f}K"
+
+
+def rate(work, seconds):
+    """GFLOP/s where there are FLOPs; GB/s of compulsory traffic where there are none (add, pools)."""
+    flops, nbytes = work
+    return f"{flops / seconds / 1e9:.1f} GF/s" if flops else f"{nbytes / seconds / 1e9:.1f} GB/s"
+
+
+def cell(result, work, roof_seconds, bold):
+    """Median time, rate, and % of the roof: the roof's time over the time taken."""
     if result is None:
         return "—"
-    gflops = flops / (result["median"] / 1e3) / 1e9
-    text = f"{fmt_ms(result['median'])} ms, {gflops:.1f} GF/s, {100 * gflops / roof_gflops:.0f}%"
+    seconds = result["median"] / 1e3
+    text = f"{fmt_time(result['median'])}, {rate(work, seconds)}, {100 * roof_seconds / seconds:.0f}%"
     return f"**{text}**" if bold else text
 
 
@@ -113,13 +130,14 @@ def net_rows(net, facts, results, roof):
     rows = []
     for case in facts["cases"]:
         flops, nbytes = 2 * case["macs"], case["bytes"]
-        roof_gflops, bound = roof.of(flops, nbytes)
+        roof_seconds, bound = roof.of(flops, nbytes)
         per = {}
         for impl in IMPLS:
             check = case["checks"].get(impl, {})
             ok = check.get("status") in ("pass", "reference")
             per[impl] = results.get(f"{net}/{case['name']}/{impl}") if ok else None
-        rows.append({"case": case, "flops": flops, "roof": roof_gflops, "bound": bound, "results": per})
+        rows.append({"case": case, "flops": flops, "work": (flops, nbytes), "roof": roof_seconds, "bound": bound,
+                     "results": per})
     return rows
 
 
@@ -129,17 +147,17 @@ def best_of(row):
 
 
 def case_table(net, rows):
-    lines = [f"| layer | shape | MACs | roof GF/s | " + " | ".join(IMPLS) + " |",
+    lines = [f"| layer | shape | MACs | roof | " + " | ".join(IMPLS) + " |",
              "|---|---|---:|---:|" + "---:|" * len(IMPLS)]
     for row in rows:
         case = row["case"]
         if case["family"] == "net":
             continue
         best = best_of(row)
-        cells = [cell(row["results"][impl], row["flops"], row["roof"], impl == best) for impl in IMPLS]
+        cells = [cell(row["results"][impl], row["work"], row["roof"], impl == best) for impl in IMPLS]
         first = case["layers"].split(" + ")[0]  # the conv; what it absorbed is in the JSON
-        lines.append(f"| {first} | {case['shape']} | {case['macs'] / 1e6:.2f}M | "
-                     f"{row['roof']:.0f} ({row['bound']}) | " + " | ".join(cells) + " |")
+        lines.append(f"| {first} | {case['shape']} | {fmt_macs(case['macs'])} | "
+                     f"{rate(row['work'], row['roof'])} ({row['bound']}) | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -261,7 +279,7 @@ def main():
             md += ["", f"Memory for {net}:", ""] + mem
         numbers["nets"][net] = {"cases": [{"name": r["case"]["name"], "layers": r["case"]["layers"],
                                            "shape": r["case"]["shape"], "macs": r["case"]["macs"],
-                                           "roof_gflops": r["roof"], "bound": r["bound"], "best": best_of(r),
+                                           "roof_ms": 1e3 * r["roof"], "bound": r["bound"], "best": best_of(r),
                                            "results": r["results"]} for r in rows],
                                 "totals": totals(rows), "pytorch": torch_rows}
     text = "\n".join(md) + "\n"
