@@ -32,6 +32,9 @@ void host_install_searcher(lua_State *L);
 /* tensor.c: the "tensor" module, dense float32 buffers. */
 int luaopen_tensor(lua_State *L);
 
+/* onnx.c: the "onnx" module, ONNX models decoded with protobuf-c. */
+int luaopen_onnx(lua_State *L);
+
 /* build/embedded.c, written by gen/embed.c at build time. */
 struct embedded_file {
   const char *name;            /* path relative to the source tree */

@@ -17,8 +17,8 @@ local VERSION = "0.1.0"
 local usage_text = [[
 usage: convgen [options] SPEC
 
-Generates one self-contained C99 file for the network in SPEC (a Lua spec)
-and writes it to standard output.
+Generates one self-contained C99 file for the network in SPEC (a Lua spec,
+or an ONNX model: a file ending in .onnx) and writes it to standard output.
 
 options:
   -o PATH              write PATH.c and PATH.h instead (atomically: a failed run
@@ -27,6 +27,10 @@ options:
   --summary            print a per-layer table (shapes, parameters, MACs, arena) instead of C
   --reference          write the reference bundle for harness/check.c instead of the net
   --bench              write the net with its benchmark table for harness/bench_net.c
+  --emit-spec          (ONNX) write the equivalent Lua spec and a safetensors file of its
+                       weights: with -o PATH, PATH.lua and PATH.safetensors; without,
+                       the spec to stdout and the weights beside the model (x.onnx ->
+                       x.safetensors), which the spec names: save the spec beside it
   --weights FILE       read weights from this safetensors file (overrides the spec's)
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable)
   --templates DIR      read kernel templates from DIR instead of the built-in ones
@@ -60,6 +64,7 @@ local function parse_args(args)
     elseif a == "--summary" then o.summary = true
     elseif a == "--reference" then o.reference = true
     elseif a == "--bench" then o.bench = true
+    elseif a == "--emit-spec" then o.emit_spec = true
     elseif a == "--weights" then o.weights = value(a)
     elseif a == "--templates" then o.templates = value(a)
     elseif a == "--max-instructions" then o.instructions = number(a)
@@ -88,7 +93,9 @@ local function parse_args(args)
   if o.summary and (o.output or o.reference or o.bench) then
     util.usage("--summary prints to stdout; it takes no -o, --reference or --bench")
   end
-  if o.reference and o.bench then util.usage("--reference and --bench write different files; give one") end
+  local modes = (o.reference and 1 or 0) + (o.bench and 1 or 0) + (o.emit_spec and 1 or 0) + (o.summary and 1 or 0)
+  if modes > 1 then util.usage("--summary, --reference, --bench and --emit-spec write different things; give one") end
+  if o.emit_spec and not o.spec:match("%.onnx$") then util.usage("--emit-spec converts an ONNX model (a .onnx file)") end
   if o.name and not o.name:match("^[%a_][%w_]*$") then util.usage("--name must be a C identifier, got '%s'", o.name) end
   return o
 end
@@ -97,6 +104,20 @@ local function command_line(args)
   local words = {"convgen"}
   for _, a in ipairs(args) do words[#words + 1] = a:match("^[%w%._/:=-]+$") and a or string.format("'%s'", a) end
   return table.concat(words, " ")
+end
+
+-- The ONNX model as a Lua spec plus safetensors (after validation, so
+-- that only a model convgen takes is written out).
+local function emit_spec(o, net, weights)
+  local base = o.output and o.output:gsub("%.lua$", "")
+  local weights_path = (base or o.spec:gsub("%.onnx$", "")) .. ".safetensors"
+  local out = require("spec_writer").write(net, weights, weights_path:match("[^/]*$"))
+  local files = {weights_path, out.safetensors}
+  if base then files[3], files[4] = base .. ".lua", out.spec end
+  local ok, werr = host.write_files(files)
+  if not ok then util.fail("%s", werr) end
+  if not base then host.write_stdout(out.spec) end
+  return 0
 end
 
 local function run(args)
@@ -109,13 +130,20 @@ local function run(args)
     if err then util.usage("--templates %s: not a template directory (%s)", o.templates, err) end
     host.set_template_dir(o.templates)
   end
-  if o.spec:match("%.onnx$") then util.fail("%s: ONNX import is not implemented yet; write a Lua spec", o.spec) end
-
   local source, err = host.read_file(o.spec)
   if not source then util.fail("%s", err) end
-  local net = require("dsl").load_spec(o.spec, source,
-    {instructions = o.instructions * 1000000, memory = o.memory * 1024 * 1024, seconds = o.seconds})
+  local net, given_weights
+  if o.spec:match("%.onnx$") then
+    local model, why = require("onnx").decode(source)
+    if not model then util.fail("%s: %s", o.spec, why) end
+    net, given_weights = require("onnx_import").import(model, o.spec)
+  else
+    net = require("dsl").load_spec(o.spec, source,
+      {instructions = o.instructions * 1000000, memory = o.memory * 1024 * 1024, seconds = o.seconds})
+  end
   local graph = require("validate").validate(net)
+  graph.given_weights = given_weights
+  if o.emit_spec then return emit_spec(o, net, given_weights) end
   graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
   local plan = require("plan").plan(graph, {name = o.name})
   plan = require("schedule").schedule(plan, {overrides = o.overrides})

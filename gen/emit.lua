@@ -72,7 +72,7 @@ end
 local function shape3(t) return string.format("%dx%dx%d", t.C, t.H, t.W) end
 
 local function comment(s)
-  local lines = {"/*", " * " .. table.concat(s.layers, " + ") .. (s.line and string.format(" (%s:%d)", s.file, s.line) or ""),
+  local lines = {"/*", " * " .. table.concat(s.layers, " + ") .. (s.line and string.format(" (%s:%s)", s.file, s.line) or ""),
     " * " .. describe(s)}
   local io = {}
   for i, name in ipairs(s.inputs) do io[i] = shape3(s.input_shapes[i]) end

@@ -1,7 +1,8 @@
 -- fuzz: entry points for the libFuzzer harnesses in tests/fuzz/.
 --
 -- fuzz.spec(text) runs a fuzzed spec through every stage; fuzz.weights(bytes)
--- loads fuzzed bytes as the safetensors file of a small fixed net.  A
+-- loads fuzzed bytes as the safetensors file of a small fixed net;
+-- fuzz.onnx(bytes) reads fuzzed bytes as an ONNX model.  A
 -- user error (util.fail) is the expected outcome of most inputs; any
 -- other error is a bug, returned as a traceback for the harness to abort on.
 
@@ -65,6 +66,19 @@ function M.weights(bytes)
   return guarded(function()
     local graph = validate.validate(dsl.load_spec("w.lua", weights_net, LIMITS))
     generate(graph, function() return bytes end)
+  end)
+end
+
+-- fuzz.onnx(bytes): fuzzed bytes as an ONNX model, through every stage.
+function M.onnx(bytes)
+  return guarded(function()
+    local model = require("onnx").decode(bytes)
+    if not model then return end
+    local net, given = require("onnx_import").import(model, "fuzz.onnx")
+    local graph = validate.validate(net)
+    graph.given_weights = given
+    if weight_count(graph) > MAX_EMITTED_WEIGHTS then return end
+    generate(graph)
   end)
 end
 

@@ -35,6 +35,7 @@ static int open_all(lua_State *L)
   luaL_requiref(L, "tensor", luaopen_tensor, 0);
   luaL_requiref(L, "sandbox", luaopen_sandbox, 0);
   luaL_requiref(L, "cjson", luaopen_cjson, 0);
+  luaL_requiref(L, "onnx", luaopen_onnx, 0);
   lua_settop(L, 0);
   host_install_searcher(L);
   return 0;

@@ -75,6 +75,26 @@ static int tensor_from_f32le(lua_State *L)
   return 1;
 }
 
+/* t:to_f32le() -> the values as little-endian float32 bytes, the inverse
+   of from_f32le (for writing safetensors files). */
+static int tensor_to_f32le(lua_State *L)
+{
+  struct tensor *t = check_tensor(L, 1);
+  luaL_Buffer b;
+  lua_Integer i;
+  unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, (size_t)t->n * 4);
+  for (i = 0; i < t->n; i++) {
+    uint32_t u;
+    memcpy(&u, &t->data[i], sizeof u);
+    out[4 * i] = (unsigned char)u;
+    out[4 * i + 1] = (unsigned char)(u >> 8);
+    out[4 * i + 2] = (unsigned char)(u >> 16);
+    out[4 * i + 3] = (unsigned char)(u >> 24);
+  }
+  luaL_pushresultsize(&b, (size_t)t->n * 4);
+  return 1;
+}
+
 /* splitmix64: small, well studied, and easy to reimplement from the
    README's description, so users can reproduce random weights. */
 static uint64_t splitmix64(uint64_t *state)
@@ -181,6 +201,7 @@ int luaopen_tensor(lua_State *L)
     {"set", tensor_set},
     {"all_finite", tensor_all_finite},
     {"format", tensor_format},
+    {"to_f32le", tensor_to_f32le},
     {NULL, NULL}
   };
   static const luaL_Reg functions[] = {

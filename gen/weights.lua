@@ -141,6 +141,8 @@ local function same_shape(a, b)
   return true
 end
 
+local assign
+
 local function file_weights(graph, path, read_file, named_in_spec)
   local bytes, err = read_file(path)
   if not bytes then
@@ -150,6 +152,16 @@ local function file_weights(graph, path, read_file, named_in_spec)
     util.fail("--weights: %s", err)
   end
   local stored = read_safetensors(path, bytes)
+  for _, t in pairs(stored) do
+    t.load = function(n) return tensor.from_f32le(bytes, t.offset, n) end
+  end
+  return assign(graph, path, stored)
+end
+
+-- Gives every layer its tensors from stored = {[name] = {dtype, shape,
+-- bytes, load = function(count) -> tensor}}; path names the source in
+-- errors.  Every stored tensor must find its layer.
+assign = function(graph, path, stored)
   local used = {}
   for _, layer in ipairs(graph.layers) do
     for _, e in ipairs(M.expected(layer)) do
@@ -168,7 +180,7 @@ local function file_weights(graph, path, read_file, named_in_spec)
       if t.bytes ~= 4 * count(e[2]) then
         util.fail("%s: tensor '%s' holds %d bytes, its shape %s needs %d", path, name, t.bytes, shape_string(e[2]), 4 * count(e[2]))
       end
-      local values = tensor.from_f32le(bytes, t.offset, count(e[2]))
+      local values = t.load(count(e[2]))
       local finite, bad_index = values:all_finite()
       if not finite then util.fail("%s: tensor '%s' element %d is not a finite number", path, name, bad_index) end
       layer.params = layer.params or {}
@@ -192,9 +204,19 @@ end
 
 -- override: a path from --weights (relative to the current directory);
 -- read_file: host.read_file unless a test or fuzzer supplies the bytes.
+-- Weights that came with the model (ONNX initializers): {[name] = {shape, values = tensor}}.
+local function given_weights(graph, path, given)
+  local stored = {}
+  for name, g in pairs(given) do
+    stored[name] = {dtype = "F32", shape = g.shape, bytes = 4 * #g.values, load = function() return g.values end}
+  end
+  return assign(graph, path, stored)
+end
+
 function M.attach(graph, spec_dir, override, read_file)
   read_file = read_file or host.read_file
   if override then return file_weights(graph, override, read_file) end
+  if graph.given_weights then return given_weights(graph, graph.file, graph.given_weights) end
   if graph.weights_path then
     local path = graph.weights_path
     if not path:match("^/") and spec_dir ~= "" then path = spec_dir .. "/" .. path end

@@ -17,6 +17,7 @@
 #   sandbox      specs that try to escape or exhaust the sandbox
 #   bench        a smoke run of the benchmarks: peers checked, a failed check refused
 #   safetensors  tests/safetensors_test.py: weights round trip, broken files
+#   onnx         tests/onnx_test.py: PyTorch models through ONNX vs PyTorch; broken files
 # The last line is "N passed, N failed"; the exit status is 1 if any failed.
 #
 # Environment: RANDOM_SEED (default 1) and RANDOM_COUNT (default 240) for
@@ -375,12 +376,16 @@ end_group
 
 # ---- fuzz: every input the fuzzers ever broke convgen with, replayed ------------
 group fuzz
-if ! make -s build/fuzz/fuzz_spec build/fuzz/fuzz_weights >"$T/fuzz.log" 2>&1; then
-  fail "make build/fuzz/fuzz_spec build/fuzz/fuzz_weights" "$(tail -n 8 "$T/fuzz.log")"
+if ! make -s build/fuzz/fuzz_spec build/fuzz/fuzz_weights build/fuzz/fuzz_onnx >"$T/fuzz.log" 2>&1; then
+  fail "make build/fuzz/fuzz_spec build/fuzz/fuzz_weights build/fuzz/fuzz_onnx" "$(tail -n 8 "$T/fuzz.log")"
 else
   for f in tests/fuzz/regressions/*; do
     [ -e "$f" ] || continue
-    case $f in *.safetensors) target=build/fuzz/fuzz_weights ;; *) target=build/fuzz/fuzz_spec ;; esac
+    case $f in
+    *.safetensors) target=build/fuzz/fuzz_weights ;;
+    *.onnx) target=build/fuzz/fuzz_onnx ;;
+    *) target=build/fuzz/fuzz_spec ;;
+    esac
     if timeout 60 $target "$f" >"$T/fuzz.log" 2>&1; then pass; else
       fail "$target $f" "$(grep -v '^INFO' "$T/fuzz.log" | head -n 8)"
     fi
@@ -472,6 +477,9 @@ expect "--max-memory abc" 2 "positive integer" -- $cg --max-memory abc $ds
 expect "--name not a C identifier" 2 "C identifier" -- $cg --name 1x $ds
 expect "--summary with -o" 2 "--summary" -- $cg --summary -o "$D/x" $ds
 expect "--bench with --reference" 2 "give one" -- $cg --bench --reference $ds
+expect "--emit-spec on a Lua spec" 2 "ONNX model" -- $cg --emit-spec $ds
+printf 'not an onnx model' >"$D/garbage.onnx"
+expect "a .onnx file that is not ONNX" 1 "$D/garbage.onnx: not an ONNX model" -- $cg "$D/garbage.onnx"
 # --bench -o writes one C file: the net and its step table, which compiles.
 if expect "--bench -o" 0 "" -- $cg --bench -o "$D/benchnet" $ds; then
   if [ -f "$D/benchnet.c" ] && [ ! -e "$D/benchnet.h" ] && grep -q "convgen_bench_net" "$D/benchnet.c" &&
@@ -682,25 +690,36 @@ PYEOF
 fi
 end_group
 
-# ---- g. safetensors -------------------------------------------------------------
-group safetensors
-if [ ! -x "$PY" ]; then
-  skip "$PY is missing"
-else
-  $PY -B tests/safetensors_test.py --convgen ./convgen --tmp "$T/safetensors" >"$T/safetensors.log" 2>&1
-  rc=$?
-  oks=$(grep -c '^ok ' "$T/safetensors.log")
-  G_PASS=$((G_PASS + oks))
-  if grep -q '^SKIP' "$T/safetensors.log"; then
-    skip "$(sed -n 's/^SKIP //p' "$T/safetensors.log")"
+# A Python test script's "ok" / "FAIL NAME" (details indented below) /
+# "SKIP why" lines counted into the current group: python_tests NAME SCRIPT.
+python_tests() {
+  local name=$1 script=$2 log=$T/$1.log
+  if [ ! -x "$PY" ]; then
+    skip "$PY is missing"
+    return
+  fi
+  $PY -B "$script" --convgen ./convgen --tmp "$T/$name" >"$log" 2>&1
+  local rc=$?
+  G_PASS=$((G_PASS + $(grep -c '^ok ' "$log")))
+  if grep -q '^SKIP' "$log"; then
+    skip "$(sed -n 's/^SKIP //p' "$log")"
   fi
   while IFS= read -r line; do
-    fail "${line#FAIL }" "$(awk -v l="$line" 'found && /^     /{print substr($0, 6); next} found{exit} $0==l{found=1}' "$T/safetensors.log")"
-  done < <(grep '^FAIL' "$T/safetensors.log")
-  if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$T/safetensors.log"; then
-    fail "tests/safetensors_test.py exits $rc" "$(tail -n 12 "$T/safetensors.log")"
+    fail "${line#FAIL }" "$(awk -v l="$line" 'found && /^     /{print substr($0, 6); next} found{exit} $0==l{found=1}' "$log")"
+  done < <(grep '^FAIL' "$log")
+  if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$log"; then
+    fail "$script exits $rc" "$(tail -n 12 "$log")"
   fi
-fi
+}
+
+# ---- g. safetensors -------------------------------------------------------------
+group safetensors
+python_tests safetensors tests/safetensors_test.py
+end_group
+
+# ---- i. ONNX: PyTorch models exported, generated, compared with PyTorch ----------
+group onnx
+python_tests onnx tests/onnx_test.py
 end_group
 
 echo "total time $((SECONDS - START))s"

@@ -1,6 +1,7 @@
 /*
 ** fuzz_target.c: libFuzzer harness over the spec loader and validator
-** (FUZZ_KIND "spec") or the safetensors loader (FUZZ_KIND "weights").
+** (FUZZ_KIND "spec"), the safetensors loader (FUZZ_KIND "weights") or the
+** ONNX decoder and importer (FUZZ_KIND "onnx").
 ** Each input goes through gen/fuzz.lua; a user error is fine, anything
 ** else (a Lua error that is not util.fail, a sanitizer report) is a bug.
 */
@@ -13,7 +14,7 @@
 #include "convgen.h"
 
 #ifndef FUZZ_KIND
-#error "compile with -DFUZZ_KIND=\"spec\" or \"weights\""
+#error "compile with -DFUZZ_KIND=\"spec\", \"weights\" or \"onnx\""
 #endif
 
 static lua_State *state;
