@@ -96,6 +96,7 @@ local function parse_args(args)
   local modes = (o.reference and 1 or 0) + (o.bench and 1 or 0) + (o.emit_spec and 1 or 0) + (o.summary and 1 or 0)
   if modes > 1 then util.usage("--summary, --reference, --bench and --emit-spec write different things; give one") end
   if o.emit_spec and not o.spec:match("%.onnx$") then util.usage("--emit-spec converts an ONNX model (a .onnx file)") end
+  if o.emit_spec and o.weights then util.usage("--emit-spec writes the model's own weights; it takes no --weights") end
   if o.name and not o.name:match("^[%a_][%w_]*$") then util.usage("--name must be a C identifier, got '%s'", o.name) end
   return o
 end
@@ -106,8 +107,8 @@ local function command_line(args)
   return table.concat(words, " ")
 end
 
--- The ONNX model as a Lua spec plus safetensors (after validation, so
--- that only a model convgen takes is written out).
+-- The ONNX model as a Lua spec plus safetensors (after validation and
+-- the weights' checks, so that only a model convgen takes is written out).
 local function emit_spec(o, net, weights)
   local base = o.output and o.output:gsub("%.lua$", "")
   local weights_path = (base or o.spec:gsub("%.onnx$", "")) .. ".safetensors"
@@ -143,8 +144,8 @@ local function run(args)
   end
   local graph = require("validate").validate(net)
   graph.given_weights = given_weights
-  if o.emit_spec then return emit_spec(o, net, given_weights) end
   graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
+  if o.emit_spec then return emit_spec(o, net, given_weights) end
   local plan = require("plan").plan(graph, {name = o.name})
   plan = require("schedule").schedule(plan, {overrides = o.overrides})
 

@@ -2,6 +2,7 @@
 --
 -- In:  a validated graph; the directory of the spec (weights paths are
 --      relative to it); an optional weights path from the command line.
+--      An ONNX model's graph carries its initializers as given_weights.
 -- Out: the same graph with layer.params = {[suffix] = tensor} for every
 --      layer that has parameters, suffixes as in PyTorch's state_dict:
 --        conv, linear: weight [C_out, C_in/groups, kh, kw] / [out, in], bias [C_out]
@@ -202,8 +203,6 @@ assign = function(graph, path, stored)
   return graph
 end
 
--- override: a path from --weights (relative to the current directory);
--- read_file: host.read_file unless a test or fuzzer supplies the bytes.
 -- Weights that came with the model (ONNX initializers): {[name] = {shape, values = tensor}}.
 local function given_weights(graph, path, given)
   local stored = {}
@@ -213,6 +212,8 @@ local function given_weights(graph, path, given)
   return assign(graph, path, stored)
 end
 
+-- override: a path from --weights (relative to the current directory);
+-- read_file: host.read_file unless a test or fuzzer supplies the bytes.
 function M.attach(graph, spec_dir, override, read_file)
   read_file = read_file or host.read_file
   if override then return file_weights(graph, override, read_file) end

@@ -490,7 +490,6 @@ if expect "--bench -o" 0 "" -- $cg --bench -o "$D/benchnet" $ds; then
   fi
 fi
 expect "a nonexistent spec file" 1 "$D/no_such_spec.lua" -- $cg "$D/no_such_spec.lua"
-expect "an ONNX file" 1 "ONNX" -- $cg "$D/model.onnx"
 
 # Determinism: the same spec gives the same bytes, run after run (Lua's
 # string hashes are seeded per process, so pairs() order would show).
