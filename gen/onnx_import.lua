@@ -419,7 +419,8 @@ function M.import(model, path)
     outputs[i] = ctx.alias[output.name]
     if not outputs[i] then util.fail("%s: graph output '%s' is produced by no imported node", path, output.name) end
   end
-  local name = graph.name ~= "" and graph.name or (path:match("([^/]+)%.onnx$") or "net")
+  -- Exporters name every graph alike ("main_graph", "torch_jit"); the file's name says more.
+  local name = path:match("([^/]+)%.onnx$") or (graph.name ~= "" and graph.name) or "net"
   return {name = name, file = path, line = "graph", options = {batch = batch, outputs = outputs}, items = ctx.items},
     ctx.weights
 end
