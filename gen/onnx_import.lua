@@ -209,16 +209,17 @@ function import.BatchNormalization(ctx, node)
   for suffix, t in pairs(params) do give(ctx, name, suffix, t) end
 end
 
-local function activation(op)
+-- One input, no attributes.
+local function unary(op)
   return function(ctx, node)
     only_attributes(ctx, node, {})
     add_layer(ctx, node, op, layer_name(ctx, node), {})
   end
 end
-import.Relu = activation("relu")
-import.Sigmoid = activation("sigmoid")
-import.HardSwish = activation("hardswish")
-import.GlobalAveragePool = activation("gap")
+import.Relu = unary("relu")
+import.Sigmoid = unary("sigmoid")
+import.HardSwish = unary("hardswish")
+import.GlobalAveragePool = unary("gap")
 
 -- Clip(0, 6) is ReLU6 and Clip(0, inf) is ReLU; the bounds are attributes
 -- before opset 11 and constant inputs from it on.

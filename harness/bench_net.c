@@ -34,6 +34,8 @@
 
 #define MAX_ARGS 64
 
+static double bench_tolerance = 1e-4;     /* --tol */
+
 struct options {
   const char *families;      /* comma-separated, or NULL for all */
   int steps, net;
@@ -61,33 +63,6 @@ static float *new_floats(size_t n) {
     exit(1);
   }
   return p;
-}
-
-static uint64_t splitmix64(uint64_t *state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-  return z ^ (z >> 31);
-}
-
-static void fill_random(float *x, size_t n, uint64_t *state) {
-  for (size_t i = 0; i < n; i++)
-    x[i] = (float)((double)(splitmix64(state) >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-/* ---- comparing ---------------------------------------------------------- */
-
-/* max |got - want| / max |want|: the checker's measure (harness/check.c),
-   NaN if got holds a NaN or inf. */
-static double normalized_error(const float *got, const float *want, size_t n) {
-  double worst = 0, scale = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!isfinite(got[i])) return NAN;
-    double d = fabs((double)got[i] - (double)want[i]);
-    if (d > worst) worst = d;
-    if (fabs((double)want[i]) > scale) scale = fabs((double)want[i]);
-  }
-  return worst / (scale > 0 ? scale : 1);
 }
 
 /* ---- chains -------------------------------------------------------------- */
@@ -320,7 +295,7 @@ static void init_case(struct bench_case *c, const struct bench_net *net, int fir
   for (int k = 0; k < c->io.n_inputs; k++) {
     size_t n = floats_of(net, c->io.inputs[k]);
     c->in[k] = new_floats(n);
-    fill_random(c->in[k], n, &state);
+    ref_fill_uniform(c->in[k], n, &state);
   }
   for (int k = 0; k < c->io.n_outputs; k++) c->want[k] = new_floats(floats_of(net, c->io.outputs[k]));
 }
@@ -335,11 +310,14 @@ static float **new_outputs(const struct bench_case *c) {
   return out;
 }
 
+/* The worst normalized error over the outputs (harness/reference.c's
+   ref_compare, the checker's measure); inf if an output holds NaN or inf. */
 static double case_error(const struct bench_case *c, float *const *got) {
   double worst = 0;
   for (int k = 0; k < c->io.n_outputs; k++) {
-    double e = normalized_error(got[k], c->want[k], floats_of(c->net, c->io.outputs[k]));
-    if (!(e <= worst)) worst = e;  /* NaN sticks */
+    struct ref_diff d;
+    ref_compare(got[k], c->want[k], floats_of(c->net, c->io.outputs[k]), bench_tolerance, &d);
+    if (d.normalized > worst) worst = d.normalized;
   }
   return worst;
 }
@@ -347,7 +325,6 @@ static double case_error(const struct bench_case *c, float *const *got) {
 /* ---- facts: what was checked, as JSON --------------------------------- */
 
 static FILE *facts;
-static double bench_tolerance = 1e-4;
 
 static void json_string(FILE *f, const char *s) {
   fputc('"', f);

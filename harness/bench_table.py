@@ -40,20 +40,13 @@ def load_json(path):
 
 def results_by_name(gb):
     """{run_name: {"median": ms, "min": ms, "max": ms, "runs": n}} from Google Benchmark JSON."""
-    runs, medians = {}, {}
+    runs = {}
     for b in gb["benchmarks"]:
-        name = b.get("run_name", b["name"])
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                medians[name] = b["real_time"]
-        else:
-            runs.setdefault(name, []).append(b["real_time"])
-    out = {}
-    for name, times in runs.items():
-        times.sort()
-        median = medians.get(name, times[len(times) // 2])
-        out[name] = {"median": median, "min": times[0], "max": times[-1], "runs": len(times)}
-    return out
+        if b.get("run_type") != "aggregate":
+            runs.setdefault(b.get("run_name", b["name"]), []).append(b["real_time"])
+    median = medians(gb)
+    return {name: {"median": median[name]["real_time"], "min": min(times), "max": max(times), "runs": len(times)}
+            for name, times in runs.items()}
 
 
 def medians(gb):

@@ -214,21 +214,6 @@ static int new_buffers(const struct ref_graph *g, struct buffers *b) {
 }
 
 /*
-** splitmix64 (Steele, Lea and Flood, 2014):
-**   state = state + 0x9E3779B97F4A7C15   (mod 2^64)
-**   z = state
-**   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
-**   z = (z ^ (z >> 27)) * 0x94D049BB133111EB
-**   return z ^ (z >> 31)
-*/
-static uint64_t splitmix64(uint64_t *state) {
-  uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
-
-/*
 ** The state starts at the seed and runs on through all inputs in their
 ** argument order, each in NCHW order, one draw per element.  A draw's
 ** top 24 bits make u = (z >> 40) / 2^24 in [0, 1); the element is
@@ -240,12 +225,8 @@ static void fill_inputs(const struct ref_graph *g, float **in,
                         uint64_t seed) {
   uint64_t state = seed;
   int k;
-  size_t i;
   for (k = 0; k < g->n_inputs; k++)
-    for (i = 0; i < tensor_size(&g->tensors[g->inputs[k]]); i++) {
-      double u = (double)(splitmix64(&state) >> 40) / 16777216.0;
-      in[k][i] = (float)(2 * u - 1);
-    }
+    ref_fill_uniform(in[k], tensor_size(&g->tensors[g->inputs[k]]), &state);
 }
 
 /* An element the generated code never writes then shows as NaN. */
@@ -266,57 +247,7 @@ static void poison_outputs(const struct ref_graph *g, float **out) {
 ** =======================================================
 */
 
-struct diff {
-  double scale;         /* max |ref| */
-  double max_abs, max_rel, normalized;
-  size_t worst;         /* element with the largest |gen - ref| */
-  size_t mismatches;    /* elements with |gen - ref| > tol * scale */
-  size_t nonfinite;     /* NaN or Inf in gen */
-};
-
-static double largest_magnitude(const float *x, size_t size) {
-  double m = 0;
-  size_t i;
-  for (i = 0; i < size; i++)
-    if (isfinite(x[i]) && fabs(x[i]) > m) m = fabs(x[i]);
-  return m;
-}
-
-/*
-** A non-finite value on either side counts as an infinite error, so it
-** is the worst element unless an earlier one is also infinite.
-*/
-static void compare(const float *gen, const float *ref, size_t size,
-                    double tol, struct diff *d) {
-  double floor_scale, limit;
-  size_t i;
-  d->scale = largest_magnitude(ref, size);
-  floor_scale = d->scale > 1e-6 ? d->scale : 1e-6;
-  limit = tol * floor_scale;
-  d->max_abs = d->max_rel = -1;
-  d->worst = d->mismatches = d->nonfinite = 0;
-  for (i = 0; i < size; i++) {
-    double err = INFINITY, rel = INFINITY;
-    if (!isfinite(gen[i])) d->nonfinite++;
-    else if (isfinite(ref[i])) {
-      err = fabs((double)gen[i] - ref[i]);
-      rel = err / (fabs(ref[i]) + 1e-3 * d->scale + 1e-30);
-    }
-    if (err > d->max_abs) {
-      d->max_abs = err;
-      d->worst = i;
-    }
-    if (rel > d->max_rel) d->max_rel = rel;
-    if (err > limit) d->mismatches++;
-  }
-  d->normalized = d->max_abs / floor_scale;
-}
-
-static int passes(const struct diff *d, double tol) {
-  return d->normalized <= tol && d->nonfinite == 0;
-}
-
-static void print_worst(const struct ref_tensor *t, const struct diff *d,
+static void print_worst(const struct ref_tensor *t, const struct ref_diff *d,
                         const float *gen, const float *ref, size_t size) {
   size_t i = d->worst;
   int x = (int)(i % t->w), y = (int)(i / t->w % t->h);
@@ -334,10 +265,10 @@ static int check_output(const struct ref_graph *g, int k,
                         const struct buffers *b, const struct options *o) {
   const struct ref_tensor *t = &g->tensors[g->outputs[k]];
   size_t size = tensor_size(t);
-  struct diff d;
+  struct ref_diff d;
   int ok;
-  compare(b->gen[k], b->ref[k], size, o->tol, &d);
-  ok = passes(&d, o->tol);
+  ref_compare(b->gen[k], b->ref[k], size, o->tol, &d);
+  ok = ref_passes(&d, o->tol);
   if (ok && o->quiet) return 1;
   printf("output '%s' %dx%dx%dx%d: max_abs %.2e max_rel %.1e "
          "normalized %.1e (tol %.1e) %s\n",

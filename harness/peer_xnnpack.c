@@ -87,9 +87,11 @@ static int check(struct builder *b, enum xnn_status s, const char *what) {
   return s == xnn_status_success ? 0 : fail(b, "%s: %s", what, status_text(s));
 }
 
-static int add_op(struct builder *b, xnn_operator_t op) {
-  b->ch->ops[b->ch->n_ops++] = op;
-  return 0;
+/* Keeps an operator in the chain (destroy frees it, made or not), and
+   says whether creating and setting it up went well. */
+static int keep(struct builder *b, xnn_operator_t op, enum xnn_status s, const char *what) {
+  if (op) b->ch->ops[b->ch->n_ops++] = op;
+  return check(b, s, what);
 }
 
 /* The output range a clamp can fuse; NaN bounds when the activation
@@ -118,8 +120,7 @@ static int add_activation(struct builder *b, enum bench_act act, size_t rows, si
     s = xnn_create_clamp_nc_f32(c, c, c, lo, hi, 0, &op);
     if (s == xnn_status_success) s = xnn_setup_clamp_nc_f32(op, rows, in, out, NULL);
   }
-  if (op) add_op(b, op);
-  return check(b, s, "activation");
+  return keep(b, op, s, "activation");
 }
 
 /* Where the step's main operator writes: the output tensor, or scratch
@@ -165,8 +166,7 @@ static int build_conv(struct builder *b) {
   if (s == xnn_status_success)
     s = xnn_setup_convolution2d_nhwc_f32(op, (size_t)net->batch, (size_t)x->h, (size_t)x->w,
                                          b->ch->tensors[st->inputs[0]], main_target(b), NULL);
-  if (op) add_op(b, op);
-  if (check(b, s, "convolution") != 0) return -1;
+  if (keep(b, op, s, "convolution") != 0) return -1;
   return finish_activation(b);
 }
 
@@ -191,8 +191,7 @@ static int build_linear(struct builder *b) {
   free(w);
   if (s == xnn_status_success)
     s = xnn_setup_fully_connected_nc_f32(op, (size_t)net->batch, b->ch->tensors[st->inputs[0]], main_target(b), NULL);
-  if (op) add_op(b, op);
-  if (check(b, s, "fully connected") != 0) return -1;
+  if (keep(b, op, s, "fully connected") != 0) return -1;
   return finish_activation(b);
 }
 
@@ -211,8 +210,7 @@ static int build_add(struct builder *b) {
     enum xnn_status s = xnn_create_add_nd_f32(lo, hi, 0, &op);
     if (s == xnn_status_success)
       s = xnn_setup_add_nd_f32(op, 4, shape, 4, shape, a, b->ch->tensors[st->inputs[k]], out, NULL);
-    if (op) add_op(b, op);
-    if (check(b, s, "add") != 0) return -1;
+    if (keep(b, op, s, "add") != 0) return -1;
   }
   return finish_activation(b);
 }
@@ -229,8 +227,7 @@ static int build_gap(struct builder *b) {
   if (s == xnn_status_success)
     s = xnn_setup_global_average_pooling_nwc_f32(op, (size_t)net->batch, (size_t)x->h * (size_t)x->w,
                                                  b->ch->tensors[st->inputs[0]], main_target(b), NULL);
-  if (op) add_op(b, op);
-  if (check(b, s, "global average pooling") != 0) return -1;
+  if (keep(b, op, s, "global average pooling") != 0) return -1;
   return finish_activation(b);
 }
 
@@ -264,8 +261,7 @@ static int build_pool(struct builder *b) {
       s = xnn_setup_average_pooling2d_nhwc_f32(op, (size_t)net->batch, (size_t)x->h, (size_t)x->w,
                                                b->ch->tensors[st->inputs[0]], main_target(b), NULL);
   }
-  if (op) add_op(b, op);
-  if (check(b, s, "pooling") != 0) return -1;
+  if (keep(b, op, s, "pooling") != 0) return -1;
   return finish_activation(b);
 }
 
@@ -281,8 +277,7 @@ static int build_concat(struct builder *b) {
     enum xnn_status s = xnn_create_copy_nc_x32(c, c, total, 0, &op);
     if (s == xnn_status_success)
       s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[k]], out + offset, NULL);
-    if (op) add_op(b, op);
-    if (check(b, s, "copy") != 0) return -1;
+    if (keep(b, op, s, "copy") != 0) return -1;
     offset += c;
   }
   if (st->act != BENCH_ACT_NONE && !unfused(st->act))
@@ -302,12 +297,10 @@ static int build_affine(struct builder *b) {
   enum xnn_status s = xnn_create_multiply_nd_f32(-INFINITY, INFINITY, 0, &mul);
   if (s == xnn_status_success)
     s = xnn_setup_multiply_nd_f32(mul, 4, shape, 4, channel, b->ch->tensors[st->inputs[0]], st->scale, out, NULL);
-  if (mul) add_op(b, mul);
-  if (check(b, s, "multiply") != 0) return -1;
+  if (keep(b, mul, s, "multiply") != 0) return -1;
   s = xnn_create_add_nd_f32(lo, hi, 0, &add);
   if (s == xnn_status_success) s = xnn_setup_add_nd_f32(add, 4, shape, 4, channel, out, st->shift, out, NULL);
-  if (add) add_op(b, add);
-  if (check(b, s, "add") != 0) return -1;
+  if (keep(b, add, s, "add") != 0) return -1;
   return finish_activation(b);
 }
 

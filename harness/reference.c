@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -632,3 +633,78 @@ int ref_run(const struct ref_graph *g, const float *const *inputs,
   free_buffers(buf, g->n_tensors);
   return status;
 }
+
+
+/*
+** {======================================================
+** Inputs and comparison, shared by check.c and bench_net.c
+** =======================================================
+*/
+
+/*
+** splitmix64 (Steele, Lea and Flood, 2014):
+**   state = state + 0x9E3779B97F4A7C15   (mod 2^64)
+**   z = state
+**   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+**   z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+**   return z ^ (z >> 31)
+*/
+static uint64_t splitmix64(uint64_t *state) {
+  uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return z ^ (z >> 31);
+}
+
+/* One draw per element: its top 24 bits make u in [0, 1), the element
+   is 2u - 1, exact in float. */
+void ref_fill_uniform(float *x, size_t n, uint64_t *state) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    double u = (double)(splitmix64(state) >> 40) / 16777216.0;
+    x[i] = (float)(2 * u - 1);
+  }
+}
+
+static double largest_magnitude(const float *x, size_t size) {
+  double m = 0;
+  size_t i;
+  for (i = 0; i < size; i++)
+    if (isfinite(x[i]) && fabs(x[i]) > m) m = fabs(x[i]);
+  return m;
+}
+
+/*
+** A non-finite value on either side counts as an infinite error, so it
+** is the worst element unless an earlier one is also infinite.
+*/
+void ref_compare(const float *gen, const float *ref, size_t size, double tol, struct ref_diff *d) {
+  double floor_scale, limit;
+  size_t i;
+  d->scale = largest_magnitude(ref, size);
+  floor_scale = d->scale > 1e-6 ? d->scale : 1e-6;
+  limit = tol * floor_scale;
+  d->max_abs = d->max_rel = -1;
+  d->worst = d->mismatches = d->nonfinite = 0;
+  for (i = 0; i < size; i++) {
+    double err = INFINITY, rel = INFINITY;
+    if (!isfinite(gen[i])) d->nonfinite++;
+    else if (isfinite(ref[i])) {
+      err = fabs((double)gen[i] - ref[i]);
+      rel = err / (fabs(ref[i]) + 1e-3 * d->scale + 1e-30);
+    }
+    if (err > d->max_abs) {
+      d->max_abs = err;
+      d->worst = i;
+    }
+    if (rel > d->max_rel) d->max_rel = rel;
+    if (err > limit) d->mismatches++;
+  }
+  d->normalized = d->max_abs / floor_scale;
+}
+
+int ref_passes(const struct ref_diff *d, double tol) {
+  return d->normalized <= tol && d->nonfinite == 0;
+}
+
+/* }====================================================== */

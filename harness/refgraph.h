@@ -14,6 +14,9 @@
 #ifndef CONVGEN_REFGRAPH_H
 #define CONVGEN_REFGRAPH_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 enum ref_op {
   REF_CONV,        /* weight [C_out][C_in/groups][kh][kw], bias [C_out] or NULL */
   REF_BATCHNORM,   /* y = gamma * (x - mean) / sqrt(var + eps) + beta, per channel */
@@ -82,5 +85,22 @@ extern const struct ref_graph convgen_ref_graph;
    to stderr why the graph is inconsistent (a shape that does not follow
    from its layer's parameters, an index out of range). */
 int ref_run(const struct ref_graph *g, const float *const *inputs, float *const *outputs);
+
+/* Shared by the checker and the benchmarks, so that both make inputs and
+   judge outputs alike.  ref_fill_uniform: n floats uniform in [-1, 1)
+   from splitmix64, the state running on across calls (check.c documents
+   the sequence).  ref_compare: gen against ref; the verdict is
+   normalized = max |gen - ref| / max(max |ref|, 1e-6) <= tol with no
+   NaN or inf in gen (ref_passes). */
+struct ref_diff {
+  double scale;         /* max |ref| */
+  double max_abs, max_rel, normalized;
+  size_t worst;         /* element with the largest |gen - ref| */
+  size_t mismatches;    /* elements with |gen - ref| > tol * scale */
+  size_t nonfinite;     /* NaN or Inf in gen */
+};
+void ref_fill_uniform(float *x, size_t n, uint64_t *state);
+void ref_compare(const float *gen, const float *ref, size_t size, double tol, struct ref_diff *d);
+int ref_passes(const struct ref_diff *d, double tol);
 
 #endif
