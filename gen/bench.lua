@@ -15,9 +15,11 @@ local M = {}
 
 local kind_of = {conv = "BENCH_CONV", gconv = "BENCH_CONV", dwconv = "BENCH_CONV", pwconv = "BENCH_CONV",
   linear = "BENCH_LINEAR", add = "BENCH_ADD", concat = "BENCH_CONCAT", avgpool = "BENCH_AVGPOOL",
-  maxpool = "BENCH_MAXPOOL", gap = "BENCH_GAP", affine = "BENCH_AFFINE", act = "BENCH_ACT"}
+  maxpool = "BENCH_MAXPOOL", gap = "BENCH_GAP", affine = "BENCH_AFFINE", act = "BENCH_ACT", mul = "BENCH_MUL",
+  shuffle = "BENCH_SHUFFLE", slice = "BENCH_SLICE"}
 
-local act_of = {relu = "BENCH_RELU", relu6 = "BENCH_RELU6", hardswish = "BENCH_HARDSWISH", sigmoid = "BENCH_SIGMOID"}
+local act_of = {relu = "BENCH_RELU", relu6 = "BENCH_RELU6", hardswish = "BENCH_HARDSWISH", sigmoid = "BENCH_SIGMOID",
+  hardsigmoid = "BENCH_HARDSIGMOID"}
 
 -- Tensor indices in order of first appearance: net inputs, then outputs of steps.
 local function index_tensors(plan)
@@ -43,11 +45,15 @@ local function step_record(s, index)
     kh = s.kh or 0, kw = s.kw or 0, sh = s.sh or 0, sw = s.sw or 0,
     pad = {pd.top, pd.bottom, pd.left, pd.right}, dh = s.dh or 0, dw = s.dw or 0,
     groups = s.groups or 0, count_include_pad = s.count_include_pad and 1 or 0,
-    weight = sym.weight or "NULL", bias = sym.bias or "NULL",
+    start = s.start or 0, stop = s.stop or 0,
+    weight = s.params.packed and ("cgb_w_" .. s.fn) or sym.weight or "NULL", bias = sym.bias or "NULL",
     scale = sym.scale or "NULL", shift = sym.shift or "NULL", macs = s.macs, args = {}}
+  -- The peers take weights as [C_out][C_in/groups][kh][kw]; a kernel
+  -- whose array is packed otherwise gets a copy in that order.
+  if s.params.packed then r.unpacked = s.params.weight:format(8, "  ") end
   for k, name in ipairs(s.inputs) do
     r.inputs[k] = index[name]
-    r.args[k] = string.format("in[%d]", k - 1)
+    r.args[k] = string.format("cgb_in[%d]", k - 1)
   end
   return r
 end

@@ -19,11 +19,13 @@ M.VERSION = "0.1.0"
 local template_of = {conv = "conv.c.tpl", gconv = "conv.c.tpl", dwconv = "dwconv.c.tpl", pwconv = "pwconv.c.tpl",
                      linear = "linear.c.tpl", avgpool = "pool.c.tpl", maxpool = "pool.c.tpl",
                      gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
-                     affine = "eltwise.c.tpl", concat = "eltwise.c.tpl"}
+                     affine = "eltwise.c.tpl", concat = "eltwise.c.tpl", mul = "eltwise.c.tpl",
+                     shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl"}
 
 local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
-                act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat"}
+                act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat",
+                mul = "multiply", shuffle = "channel shuffle", slice = "channel slice"}
 
 -- "oh * 2 - 1": a readable C expression for var * mul + add.
 local function lin(var, mul, add)
@@ -65,6 +67,11 @@ local function describe(s)
     if s.dh > 1 or s.dw > 1 then parts[#parts + 1] = "dilation " .. (s.dh == s.dw and s.dh or (s.dh .. "x" .. s.dw)) end
     if s.groups and s.groups > 1 then parts[#parts + 1] = "groups " .. s.groups end
   end
+  if s.kind == "shuffle" then parts[#parts + 1] = s.groups .. " groups" end
+  if s.kind == "slice" then parts[#parts + 1] = string.format("channels %d to %d", s.start, s.stop - 1) end
+  if s.kind == "mul" and s.input_shapes[1].H * s.input_shapes[1].W ~= s.input_shapes[2].H * s.input_shapes[2].W then
+    parts[#parts + 1] = "one factor per channel"
+  end
   if s.act then parts[#parts + 1] = "then " .. s.act end
   return table.concat(parts, ", ")
 end
@@ -93,7 +100,11 @@ end
 -- {suffix, tensor, template helper, parameter}.
 local function arrays_of(s)
   local p, list = s.params, {}
-  if p.weight then list[#list + 1] = {"w", p.weight, "W", "weight"} end
+  if p.packed then
+    list[#list + 1] = {"w", p.packed, "W", "weight"}
+  elseif p.weight then
+    list[#list + 1] = {"w", p.weight, "W", "weight"}
+  end
   if p.bias then list[#list + 1] = {"b", p.bias, "B", "bias"} end
   if p.scale then list[#list + 1] = {"scale", p.scale, "SCALE", "scale"} end
   if p.shift then list[#list + 1] = {"shift", p.shift, "SHIFT", "shift"} end
@@ -119,10 +130,10 @@ function M.param_symbols(s)
 end
 
 local function layer_function(s)
-  local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false,
+  local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end}
   for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = s.fn .. "_" .. a[1] end
-  local body = template.render(template_of[s.kind], s, helpers)
+  local body = template.render(s.kernel == "pwconv_avx512" and "pwconv_avx512.c.tpl" or template_of[s.kind], s, helpers)
   return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
 end
 
@@ -262,6 +273,12 @@ function M.emit(plan, options)
   end
   local parts = {banner(plan, options, plan.prefix .. ".c")}
   if needs_math then parts[#parts + 1] = "#include <math.h>\n" end
+  for _, s in ipairs(plan.steps) do
+    if s.kernel == "pwconv_avx512" then
+      parts[#parts + 1] = "#if defined(__AVX512F__)\n#include <immintrin.h>\n#endif\n"
+      break
+    end
+  end
   if options.header_name then
     parts[#parts + 1] = string.format("#include \"%s\"\n", options.header_name)
   else

@@ -10,7 +10,7 @@
 --        macs, param_count}
 --      step = {name, fn, kind, layers = {source layer names}, file, line,
 --              inputs = {tensor...}, output = tensor, x = {C,H,W}, y = {C,H,W},
---              act = nil|"relu"|"relu6"|"hardswish"|"sigmoid",
+--              act = nil|"relu"|"relu6"|"hardswish"|"sigmoid"|"hardsigmoid",
 --              params = {weight = tensor, bias = tensor|nil, ...}, macs,
 --              and per kind the geometry the kernels need (rows, cols, ...)}
 -- What happens here: batchnorm folded into the conv before it (or kept as
@@ -26,8 +26,8 @@ local arena = require "arena"
 
 local M = {}
 
-local activations = {relu = true, relu6 = true, hardswish = true, sigmoid = true}
-local fuses_activation = {conv = true, linear = true, add = true, affine = true}
+local activations = {relu = true, relu6 = true, hardswish = true, sigmoid = true, hardsigmoid = true}
+local fuses_activation = {conv = true, linear = true, add = true, mul = true, affine = true}
 
 local function shape_of(t) return {C = t.C, H = t.H, W = t.W} end
 

@@ -14,7 +14,8 @@ local M = {}
 local ref_op = {conv = "REF_CONV", batchnorm = "REF_BATCHNORM", relu = "REF_RELU", relu6 = "REF_RELU6",
   hardswish = "REF_HARDSWISH", sigmoid = "REF_SIGMOID", add = "REF_ADD", concat = "REF_CONCAT",
   avgpool = "REF_AVGPOOL", maxpool = "REF_MAXPOOL", gap = "REF_GAP", flatten = "REF_FLATTEN",
-  linear = "REF_LINEAR"}
+  linear = "REF_LINEAR", hardsigmoid = "REF_HARDSIGMOID", mul = "REF_MUL", shuffle = "REF_SHUFFLE",
+  slice = "REF_SLICE"}
 
 local param_fields = {weight = "weight", bias = "bias"}
 local bn_fields = {weight = "gamma", bias = "beta", running_mean = "mean", running_var = "var"}
@@ -31,7 +32,7 @@ function M.bundle(graph, plan)
     local l = {name = layer.name, op = ref_op[layer.op], output = index[layer.output], inputs = {},
       kh = layer.kh or 0, kw = layer.kw or 0, sh = layer.sh or 0, sw = layer.sw or 0,
       dh = layer.dh or 0, dw = layer.dw or 0, groups = layer.groups or 0,
-      count_include_pad = layer.count_include_pad and 1 or 0,
+      count_include_pad = layer.count_include_pad and 1 or 0, start = layer.start or 0, stop = layer.stop or 0,
       eps = layer.eps and string.format("%.9gf", layer.eps) or "0.0f",
       weight = "NULL", bias = "NULL", gamma = "NULL", beta = "NULL", mean = "NULL", var = "NULL"}
     local pd = layer.pad or {top = 0, bottom = 0, left = 0, right = 0}

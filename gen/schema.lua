@@ -131,7 +131,7 @@ local function fields(...)
   return list
 end
 
--- inputs: how many tensors the op reads ("one" or "many": two or more)
+-- inputs: how many tensors the op reads ("one", "two", or "many": two or more)
 M.ops = {
   input = {doc = "a network input, NCHW float32; N is the net's batch", inputs = "none",
     fields = fields({"C", check = positive_int, required = true, doc = "channels"},
@@ -160,8 +160,11 @@ M.ops = {
   relu6 = {doc = "min(max(x, 0), 6)", inputs = "one", fields = fields(from)},
   hardswish = {doc = "x * relu6(x + 3) / 6", inputs = "one", fields = fields(from)},
   sigmoid = {doc = "1 / (1 + exp(-x))", inputs = "one", fields = fields(from)},
+  hardsigmoid = {doc = "relu6(x + 3) / 6, as torch.nn.Hardsigmoid", inputs = "one", fields = fields(from)},
   add = {doc = "elementwise sum of two or more tensors of one shape (residual)", inputs = "many",
     fields = fields({"from", check = names, required = true, doc = "the tensors to add"})},
+  mul = {doc = "elementwise product of two tensors; either may be N x C x 1 x 1, scaling each channel (squeeze-excite)",
+    inputs = "two", fields = fields({"from", check = names, required = true, doc = "the two tensors to multiply"})},
   concat = {doc = "concatenation along channels, in the order given", inputs = "many",
     fields = fields({"from", check = names, required = true, doc = "the tensors to join"})},
   avgpool = {doc = "average pooling, as torch.nn.AvgPool2d (floor mode)", inputs = "one",
@@ -171,6 +174,11 @@ M.ops = {
   maxpool = {doc = "max pooling, as torch.nn.MaxPool2d (floor mode); padding never wins", inputs = "one",
     fields = fields(kernel, {"stride", check = pair_of(positive_int, "a positive integer"), doc = "default: the kernel size"},
                     pad, dilation, from)},
+  shuffle = {doc = "channel shuffle, as ShuffleNet's: channel j*(C/groups)+k moves to k*groups+j", inputs = "one",
+    fields = fields({"groups", check = positive_int, required = true, doc = "channel groups; C divisible by it"}, from)},
+  slice = {doc = "channels start .. stop-1 of the input, counted from 0 (a channel split)", inputs = "one",
+    fields = fields({"start", check = nonneg_int, required = true, doc = "first channel"},
+                    {"stop", check = positive_int, required = true, doc = "one past the last channel"}, from)},
   gap = {doc = "global average pooling: N x C x 1 x 1", inputs = "one", fields = fields(from)},
   flatten = {doc = "N x C x H x W -> N x (C*H*W) x 1 x 1, no data movement", inputs = "one", fields = fields(from)},
   linear = {doc = "fully connected, as torch.nn.Linear; input must be N x C x 1 x 1", inputs = "one", weights = true,

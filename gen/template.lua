@@ -103,9 +103,10 @@ function M.reindent(text, depth)
       local d = depth - (lead and #lead or 0)
       out[#out + 1] = string.rep("  ", math.max(d + hanging, 0)) .. body
       depth = depth + opens - closes
-      -- a for/if/else whose body is one statement without braces
-      hanging = (opens == 0 and (code:match("^for%s*%(.*%)$") or code:match("^if%s*%(.*%)$")
-                 or code:match("^else$"))) and 1 or 0
+      -- a for/if/else whose body is one statement without braces (it may
+      -- itself be such a for: loops nest without braces)
+      local header = opens == 0 and (code:match("^for%s*%(.*%)$") or code:match("^if%s*%(.*%)$") or code:match("^else$"))
+      hanging = header and hanging + 1 or 0
     end
   end
   return table.concat(out, "\n") .. "\n"

@@ -67,6 +67,19 @@ for w in ([[auto break case char const continue default do double else enum
   extern float for goto if inline int long register restrict return short signed
   sizeof static struct switch typedef union unsigned void volatile while
   _Bool _Complex _Imaginary]]):gmatch("%S+") do c_keywords[w] = true end
+-- <math.h>'s functions (the generated file may include it) and main are
+-- taken too: a static function of that name would not compile.
+for w in ([[acos asin atan atan2 cos sin tan acosh asinh atanh cosh sinh tanh
+  exp exp2 expm1 frexp ilogb ldexp log log10 log1p log2 logb modf scalbn scalbln
+  cbrt fabs hypot pow sqrt erf erfc lgamma tgamma ceil floor nearbyint rint lrint
+  llrint round lround llround trunc fmod remainder remquo copysign nan nextafter
+  nexttoward fdim fmax fmin fma]]):gmatch("%S+") do
+  c_keywords[w], c_keywords[w .. "f"], c_keywords[w .. "l"] = true, true, true
+end
+for w in ([[main fpclassify isfinite isinf isnan isnormal signbit isgreater
+  isgreaterequal isless islessequal islessgreater isunordered float_t double_t]]):gmatch("%S+") do
+  c_keywords[w] = true
+end
 
 -- A C identifier for a name: "features.0.0" -> "features_0_0".
 function M.c_name(name)

@@ -10,7 +10,8 @@
 --               out = tensor, macs (per sample), plus the op's normalised fields:
 --               conv: C_in, C_out, kh, kw, sh, sw, pad{top,bottom,left,right},
 --                     dh, dw, groups, bias;  pools: kh, kw, sh, sw, pad, dh, dw;
---               batchnorm: eps;  linear: C_in, C_out, bias}
+--               batchnorm: eps;  linear: C_in, C_out, bias;  shuffle: groups;
+--               slice: start, stop}
 --      dwconv and pwconv are lowered to conv here (sugar only).
 -- Invariants: every tensor element count, weight count and the sum of
 -- all activations fit in int32, the index type of the generated code.
@@ -131,7 +132,7 @@ infer.pwconv = infer.dwconv
 infer.avgpool = pool_shape
 infer.maxpool = pool_shape
 function infer.batchnorm(layer, p, x) layer.eps = p.eps; return {C = x.C, H = x.H, W = x.W} end
-for _, act in ipairs{"relu", "relu6", "hardswish", "sigmoid"} do
+for _, act in ipairs{"relu", "relu6", "hardswish", "sigmoid", "hardsigmoid"} do
   infer[act] = function(_, _, x) return {C = x.C, H = x.H, W = x.W} end
 end
 function infer.add(layer, _, _, graph) return same_shape(layer, graph) end
@@ -148,6 +149,35 @@ function infer.concat(layer, _, _, graph)
   return {C = C, H = first.H, W = first.W}
 end
 function infer.gap(_, _, x) return {C = x.C, H = 1, W = 1} end
+
+-- Each input is the full shape or N x C x 1 x 1 with the same C.
+function infer.mul(layer, _, _, graph)
+  local a, b = graph.tensors[layer.inputs[1]], graph.tensors[layer.inputs[2]]
+  local function flat(t) return t.H == 1 and t.W == 1 end
+  if a.C ~= b.C or not (flat(a) or flat(b) or (a.H == b.H and a.W == b.W)) then
+    util.layer_fail(layer, "inputs '%s' (%s) and '%s' (%s) must have one shape, or one be N x %d x 1 x 1 (a scale per channel)",
+      a.name, util.shape_string(a), b.name, util.shape_string(b), a.C)
+  end
+  local full = flat(a) and b or a
+  return {C = full.C, H = full.H, W = full.W}
+end
+
+function infer.shuffle(layer, p, x)
+  if x.C % p.groups ~= 0 then
+    util.layer_fail(layer, "C=%d of its input '%s' is not divisible by groups=%d", x.C, layer.inputs[1], p.groups)
+  end
+  layer.groups = p.groups
+  return {C = x.C, H = x.H, W = x.W}
+end
+
+function infer.slice(layer, p, x)
+  if p.stop <= p.start or p.stop > x.C then
+    util.layer_fail(layer, "start=%d, stop=%d is not a slice of its input '%s' (C=%d): need 0 <= start < stop <= C",
+      p.start, p.stop, layer.inputs[1], x.C)
+  end
+  layer.start, layer.stop = p.start, p.stop
+  return {C = p.stop - p.start, H = x.H, W = x.W}
+end
 function infer.flatten(layer, _, x)
   check_size(layer, "the flattened tensor", 1.0 * x.C * x.H * x.W)
   return {C = x.C * x.H * x.W, H = 1, W = 1}
@@ -204,6 +234,8 @@ local function resolve_inputs(layer, p, graph, previous)
   if not list then util.layer_fail(layer, "has no input: nothing comes before it (give from = \"tensor\")") end
   if spec.inputs == "one" and #list ~= 1 then
     util.layer_fail(layer, "takes one input, got %d", #list)
+  elseif spec.inputs == "two" and #list ~= 2 then
+    util.layer_fail(layer, "takes two inputs, got %d", #list)
   elseif spec.inputs == "many" and #list < 2 then
     util.layer_fail(layer, "takes two or more inputs, got %d", #list)
   end
@@ -216,42 +248,49 @@ local function resolve_inputs(layer, p, graph, previous)
   layer.inputs = list
 end
 
-function M.validate(net)
+-- The graph is built a layer at a time, so that the ONNX importer can ask
+-- for the shape of what it has imported so far (Shape nodes, auto_pad).
+function M.begin(net)
   local opts = net_options(net)
-  local graph = {name = net.name, file = net.file, line = net.line, batch = opts.batch, seed = opts.seed,
-                 weights_path = opts.weights, tensors = {}, tensor_order = {}, inputs = {}, outputs = {},
-                 layers = {}}
   if #net.items > M.MAX_LAYERS then
     util.fail("%shas %d layers; convgen takes at most %d", net_where(net), #net.items, M.MAX_LAYERS)
   end
-  local previous, total = nil, 0
-  for index, item in ipairs(net.items) do
-    local spec = schema.ops[item.op]
-    local layer = {op = item.op, name = item.name or string.format("%s_%d", item.op, index),
-                   file = item.file, line = item.line}
-    local p, err = schema.apply(spec.fields, item.params, spec.hints)
-    if not p then util.layer_fail(layer, "%s", err) end
-    local shape
-    if item.op == "input" then
-      shape = {C = p.C, H = p.H, W = p.W}
-      graph.inputs[#graph.inputs + 1] = layer.name
-    else
-      resolve_inputs(layer, p, graph, previous)
-      shape = infer[item.op](layer, p, graph.tensors[layer.inputs[1]], graph)
-      graph.layers[#graph.layers + 1] = layer
-    end
-    layer.output = layer.name
-    layer.out = add_tensor(graph, layer, shape)
-    layer.macs = macs_per_sample(layer)
-    total = total + 1.0 * layer.out.N * layer.out.C * layer.out.H * layer.out.W
-    if total > INDEX_MAX then
-      util.layer_fail(layer, "the network's activations pass %d elements in all, more than the generated code's int index allows", INDEX_MAX)
-    end
-    previous = layer.name
+  return {name = net.name, file = net.file, line = net.line, batch = opts.batch, seed = opts.seed,
+          weights_path = opts.weights, requested_outputs = opts.outputs, tensors = {}, tensor_order = {},
+          inputs = {}, outputs = {}, layers = {}, activations = 0}
+end
+
+-- Adds one item of the raw net; returns its layer.
+function M.add(graph, item)
+  local spec = schema.ops[item.op]
+  local layer = {op = item.op, name = item.name or string.format("%s_%d", item.op, #graph.tensor_order + 1),
+                 file = item.file, line = item.line}
+  local p, err = schema.apply(spec.fields, item.params, spec.hints)
+  if not p then util.layer_fail(layer, "%s", err) end
+  local shape
+  if item.op == "input" then
+    shape = {C = p.C, H = p.H, W = p.W}
+    graph.inputs[#graph.inputs + 1] = layer.name
+  else
+    resolve_inputs(layer, p, graph, graph.previous)
+    shape = infer[item.op](layer, p, graph.tensors[layer.inputs[1]], graph)
+    graph.layers[#graph.layers + 1] = layer
   end
+  layer.output = layer.name
+  layer.out = add_tensor(graph, layer, shape)
+  layer.macs = macs_per_sample(layer)
+  graph.activations = graph.activations + 1.0 * layer.out.N * layer.out.C * layer.out.H * layer.out.W
+  if graph.activations > INDEX_MAX then
+    util.layer_fail(layer, "the network's activations pass %d elements in all, more than the generated code's int index allows", INDEX_MAX)
+  end
+  graph.previous = layer.name
+  return layer
+end
+
+function M.finish(graph, net)
   if #graph.inputs == 0 then util.fail("%shas no input: start with input \"x\" {C = ..., H = ..., W = ...}", net_where(net)) end
   if #graph.layers == 0 then util.fail("%shas no layers after its inputs", net_where(net)) end
-  graph.outputs = opts.outputs or {previous}
+  graph.outputs = graph.requested_outputs or {graph.previous}
   local seen = {}
   for _, name in ipairs(graph.outputs) do
     local t = graph.tensors[name]
@@ -260,7 +299,14 @@ function M.validate(net)
     if seen[name] then util.fail("%soutput '%s' is listed twice", net_where(net), name) end
     seen[name] = true
   end
+  graph.previous, graph.requested_outputs, graph.activations = nil, nil, nil
   return graph
+end
+
+function M.validate(net)
+  local graph = M.begin(net)
+  for _, item in ipairs(net.items) do M.add(graph, item) end
+  return M.finish(graph, net)
 end
 
 return M

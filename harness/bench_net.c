@@ -111,17 +111,27 @@ struct step_graph {
   float *owned[3];           /* made here; lives as long as the process */
 };
 
-static enum ref_op ref_op_of_act(enum bench_act a) {
-  switch (a) {
+/* A step this file does not know cannot be checked, and an unchecked
+   step must never be timed: stop. */
+static enum ref_op unknown(const struct bench_step *st, const char *what, int value) {
+  fprintf(stderr, "bench_net: step '%s': %s %d has no reference op\n", st->name, what, value);
+  exit(1);
+}
+
+static enum ref_op ref_op_of_act(const struct bench_step *st) {
+  switch (st->act) {
   case BENCH_RELU: return REF_RELU;
   case BENCH_RELU6: return REF_RELU6;
   case BENCH_HARDSWISH: return REF_HARDSWISH;
-  default: return REF_SIGMOID;
+  case BENCH_SIGMOID: return REF_SIGMOID;
+  case BENCH_HARDSIGMOID: return REF_HARDSIGMOID;
+  case BENCH_ACT_NONE: break;
   }
+  return unknown(st, "activation", (int)st->act);
 }
 
-static enum ref_op ref_op_of_kind(enum bench_kind k) {
-  switch (k) {
+static enum ref_op ref_op_of_kind(const struct bench_step *st) {
+  switch (st->kind) {
   case BENCH_CONV: return REF_CONV;
   case BENCH_LINEAR: return REF_LINEAR;
   case BENCH_ADD: return REF_ADD;
@@ -129,8 +139,13 @@ static enum ref_op ref_op_of_kind(enum bench_kind k) {
   case BENCH_AVGPOOL: return REF_AVGPOOL;
   case BENCH_MAXPOOL: return REF_MAXPOOL;
   case BENCH_GAP: return REF_GAP;
-  default: return REF_BATCHNORM;
+  case BENCH_AFFINE: return REF_BATCHNORM;
+  case BENCH_ACT: return ref_op_of_act(st);
+  case BENCH_MUL: return REF_MUL;
+  case BENCH_SHUFFLE: return REF_SHUFFLE;
+  case BENCH_SLICE: return REF_SLICE;
   }
+  return unknown(st, "kind", (int)st->kind);
 }
 
 static struct ref_tensor ref_tensor_of(const struct bench_net *net, int t) {
@@ -173,15 +188,16 @@ static void build_step_graph(struct step_graph *sg, const struct bench_net *net,
   sg->tensors[n + 1] = sg->tensors[n];                     /* after the activation */
   struct ref_layer *l = &sg->layers[0];
   l->name = st->name;
-  l->op = st->kind == BENCH_ACT ? ref_op_of_act(st->act) : ref_op_of_kind(st->kind);
+  l->op = ref_op_of_kind(st);
   l->n_inputs = st->n_inputs, l->inputs = sg->main_inputs, l->output = n;
   l->kh = st->kh, l->kw = st->kw, l->sh = st->sh, l->sw = st->sw;
   l->pad_top = st->pad_top, l->pad_bottom = st->pad_bottom, l->pad_left = st->pad_left, l->pad_right = st->pad_right;
   l->dh = st->dh, l->dw = st->dw, l->groups = st->groups, l->count_include_pad = st->count_include_pad;
+  l->start = st->start, l->stop = st->stop;
   set_main_params(sg, net, st);
   if (with_act) {
     struct ref_layer *a = &sg->layers[1];
-    a->name = st->name, a->op = ref_op_of_act(st->act);
+    a->name = st->name, a->op = ref_op_of_act(st);
     sg->act_input[0] = n;
     a->n_inputs = 1, a->inputs = sg->act_input, a->output = n + 1;
   }
@@ -380,10 +396,13 @@ static void fact_case_open(const struct bench_case *c, const char *label, double
 
 /* ---- registering -------------------------------------------------------- */
 
-/* " 3x3/2 g32": kernel, stride and groups, for the label. */
+/* " 3x3/2 g32": kernel, stride and groups, for the label; a shuffle's
+   groups and a slice's channels, which its shapes do not show. */
 static const char *kernel_text(const struct bench_step *st, char *buf, size_t size) {
   buf[0] = 0;
-  if (st->kh > 0 && st->groups > 1) snprintf(buf, size, " %dx%d/%d g%d", st->kh, st->kw, st->sh, st->groups);
+  if (st->kind == BENCH_SHUFFLE) snprintf(buf, size, " g%d", st->groups);
+  else if (st->kind == BENCH_SLICE) snprintf(buf, size, " [%d:%d]", st->start, st->stop);
+  else if (st->kh > 0 && st->groups > 1) snprintf(buf, size, " %dx%d/%d g%d", st->kh, st->kw, st->sh, st->groups);
   else if (st->kh > 0) snprintf(buf, size, " %dx%d/%d", st->kh, st->kw, st->sh);
   return buf;
 }
@@ -398,6 +417,8 @@ static void case_label(const struct bench_case *c, char *buf, size_t size) {
   const struct bench_step *st = &net->steps[c->first];
   const struct bench_tensor *x = &net->tensors[st->inputs[0]], *y = &net->tensors[st->output];
   char k[64];
+  if (st->kind == BENCH_MUL && floats_of(net, st->inputs[1]) > floats_of(net, st->inputs[0]))
+    x = &net->tensors[st->inputs[1]];   /* the full operand, not the per-channel scale */
   snprintf(buf, size, "%s%s %dx%dx%d -> %dx%dx%d", st->family, kernel_text(st, k, sizeof k),
            x->c, x->h, x->w, y->c, y->h, y->w);
 }

@@ -24,12 +24,15 @@ enum bench_kind {
   BENCH_MAXPOOL,   /* padding never wins */
   BENCH_GAP,       /* global average pool: C H W -> C 1 1 */
   BENCH_AFFINE,    /* y = x * scale[c] + shift[c] (a batchnorm nothing could absorb) */
-  BENCH_ACT        /* the activation alone */
+  BENCH_ACT,       /* the activation alone */
+  BENCH_MUL,       /* a * b, two inputs; either may be C x 1 x 1, broadcast over H and W */
+  BENCH_SHUFFLE,   /* channel shuffle in `groups`: out k*g + j = in j*(C/g) + k */
+  BENCH_SLICE      /* channels [start, stop) of the input */
 };
 
 /* Applied to the step's result: fused into it by the generator, and by a
    peer where the peer library can. */
-enum bench_act { BENCH_ACT_NONE, BENCH_RELU, BENCH_RELU6, BENCH_HARDSWISH, BENCH_SIGMOID };
+enum bench_act { BENCH_ACT_NONE, BENCH_RELU, BENCH_RELU6, BENCH_HARDSWISH, BENCH_SIGMOID, BENCH_HARDSIGMOID };
 
 struct bench_tensor {
   const char *name;
@@ -47,8 +50,9 @@ struct bench_step {
   int output;
   int kh, kw, sh, sw;
   int pad_top, pad_bottom, pad_left, pad_right;
-  int dh, dw, groups;
+  int dh, dw, groups;         /* groups: conv; BENCH_SHUFFLE's g */
   int count_include_pad;
+  int start, stop;           /* BENCH_SLICE: channels [start, stop) */
   const float *weight, *bias;
   const float *scale, *shift;  /* BENCH_AFFINE */
   double macs;               /* per sample */

@@ -15,7 +15,8 @@
 **     net's convs pick, and whose input is already in that layout, keeps
 **     it where an optimized kernel takes it (see keep_input_layout);
 **   - weights are reordered into the chosen layout once, at create;
-**   - the step's activation is an eltwise post-op of its primitive, or,
+**   - the step's activation is eltwise post-ops of its primitive (one, or
+**     two for hardsigmoid, which 2.6 lacks: linear, then clip), or,
 **     where a primitive takes none, an in-place eltwise after it;
 **   - all primitives share one user-managed scratchpad, as large as the
 **     largest any of them asks for.
@@ -109,6 +110,13 @@ static int fail(struct chain *c, dnnl_status_t s, const char *what) {
   return refuse(c, text);
 }
 
+/* An activation or step kind added to benchnet.h but not here. */
+static int unknown(struct chain *c, const char *what, int value) {
+  char text[100];
+  snprintf(text, sizeof text, "%s %d, which this peer does not know", what, value);
+  return refuse(c, text);
+}
+
 /* Returns -1 from the enclosing function, why filled, if a dnnl call fails. */
 #define TRY(c, call, what)                                   \
   do {                                                       \
@@ -198,33 +206,52 @@ static void *given(const float *p) {
 
 /* ---- primitives ----------------------------------------------------------- */
 
-static int act_alg(enum bench_act act, dnnl_alg_kind_t *alg, float *alpha, float *beta) {
-  *alpha = 0, *beta = 0;
+#define MAX_ELTWISE 2
+
+struct eltwise {                 /* one oneDNN eltwise operation */
+  dnnl_alg_kind_t alg;
+  float alpha, beta;
+};
+
+/* The activation as eltwise operations applied in order: returns how many
+   (0 for none), or -1 for an activation this peer does not know, which
+   must be refused, never run as something else. */
+static int act_eltwise(enum bench_act act, struct eltwise e[MAX_ELTWISE]) {
+  memset(e, 0, MAX_ELTWISE * sizeof *e);
   switch (act) {
-  case BENCH_RELU: *alg = dnnl_eltwise_relu; return 0;            /* alpha: slope below 0 */
-  case BENCH_RELU6: *alg = dnnl_eltwise_clip, *beta = 6; return 0;  /* min(max(x, alpha), beta) */
+  case BENCH_ACT_NONE: return 0;
+  case BENCH_RELU: e[0].alg = dnnl_eltwise_relu; return 1;            /* alpha: slope below 0 */
+  case BENCH_RELU6: e[0].alg = dnnl_eltwise_clip, e[0].beta = 6; return 1;  /* min(max(x, alpha), beta) */
   case BENCH_HARDSWISH:
     /* x * relu6(x + 3) / 6 as in PyTorch.  2.6 ignores alpha and beta
        (checked); 3.x reads them as x * clip(alpha x + beta, 0, 1). */
-    *alg = dnnl_eltwise_hardswish, *alpha = 1.0f / 6, *beta = 0.5f;
-    return 0;
-  case BENCH_SIGMOID: *alg = dnnl_eltwise_logistic; return 0;
-  default: return -1;
+    e[0].alg = dnnl_eltwise_hardswish, e[0].alpha = 1.0f / 6, e[0].beta = 0.5f;
+    return 1;
+  case BENCH_SIGMOID: e[0].alg = dnnl_eltwise_logistic; return 1;
+  case BENCH_HARDSIGMOID:
+    /* 2.6 has no hardsigmoid (3.0 adds one): relu6(x + 3) / 6 is
+       x / 6 + 1/2 (linear: alpha x + beta) clipped to [0, 1]. */
+    e[0].alg = dnnl_eltwise_linear, e[0].alpha = 1.0f / 6, e[0].beta = 0.5f;
+    e[1].alg = dnnl_eltwise_clip, e[1].alpha = 0, e[1].beta = 1;
+    return 2;
   }
+  return -1;
 }
 
 /* Attributes for every primitive of a chain: a user-managed scratchpad
-   (one buffer for the chain), and the activation as a post-op if given. */
+   (one buffer for the chain), and the activation as post-ops if given. */
 static dnnl_status_t new_attr(enum bench_act act, dnnl_primitive_attr_t *attr) {
-  dnnl_alg_kind_t alg;
-  float alpha, beta;
+  struct eltwise e[MAX_ELTWISE];
+  int n = act_eltwise(act, e);
   dnnl_post_ops_t po = NULL;
+  if (n < 0) return *attr = NULL, dnnl_invalid_arguments;
   dnnl_status_t s = dnnl_primitive_attr_create(attr);
   if (s != dnnl_success) return s;
   s = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user);
-  if (s == dnnl_success && act_alg(act, &alg, &alpha, &beta) == 0) {
+  if (s == dnnl_success && n > 0) {
     s = dnnl_post_ops_create(&po);
-    if (s == dnnl_success) s = dnnl_post_ops_append_eltwise(po, 1.0f, alg, alpha, beta);
+    for (int i = 0; i < n && s == dnnl_success; i++)
+      s = dnnl_post_ops_append_eltwise(po, 1.0f, e[i].alg, e[i].alpha, e[i].beta);
     if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(*attr, po);
     if (po) dnnl_post_ops_destroy(po);
   }
@@ -343,24 +370,30 @@ static int tensor_in(struct chain *c, int t, const dnnl_memory_desc_t *want, dnn
   return add_reorder(c, x->mem, &x->md, copy->mem, want);
 }
 
-/* The activation as a primitive of its own: src -> dst, or in place when
-   src == dst (an activation a primitive could not fuse). */
+/* The activation as primitives of its own: src -> dst, then any further
+   eltwise operation in place; all in place when src == dst (an
+   activation a primitive could not fuse). */
 static int add_eltwise(struct chain *c, enum bench_act act, int src, int dst) {
-  dnnl_alg_kind_t alg;
-  float alpha, beta;
-  dnnl_eltwise_desc_t desc;
-  dnnl_primitive_desc_t pd;
-  dnnl_memory_t in;
-  int fused;
-  if (act_alg(act, &alg, &alpha, &beta) != 0) return refuse(c, "unknown activation");
-  if (tensor_in(c, src, &c->tensors[src].md, &in) != 0) return -1;
-  TRY(c, dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, alg, &c->tensors[src].md, alpha, beta),
-      "eltwise descriptor");
-  TRY(c, new_pd(c, &desc, BENCH_ACT_NONE, &pd, &fused), "eltwise primitive descriptor");
-  if (src != dst && tensor_out(c, dst, pd_md(pd, dnnl_query_dst_md)) != 0)
-    return dnnl_primitive_desc_destroy(pd), -1;
-  dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, c->tensors[dst].mem}};
-  return add_op(c, &pd, args, 2);
+  struct eltwise e[MAX_ELTWISE];
+  int n = act_eltwise(act, e);
+  if (n < 0) return unknown(c, "activation", (int)act);
+  if (n == 0) return refuse(c, "an activation step without an activation");
+  for (int i = 0; i < n; i++) {
+    int from = i == 0 ? src : dst, fused;
+    dnnl_eltwise_desc_t desc;
+    dnnl_primitive_desc_t pd;
+    dnnl_memory_t in;
+    if (tensor_in(c, from, &c->tensors[from].md, &in) != 0) return -1;
+    TRY(c, dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, e[i].alg, &c->tensors[from].md,
+                                          e[i].alpha, e[i].beta),
+        "eltwise descriptor");
+    TRY(c, new_pd(c, &desc, BENCH_ACT_NONE, &pd, &fused), "eltwise primitive descriptor");
+    if (from != dst && tensor_out(c, dst, pd_md(pd, dnnl_query_dst_md)) != 0)
+      return dnnl_primitive_desc_destroy(pd), -1;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, c->tensors[dst].mem}};
+    if (add_op(c, &pd, args, 2) != 0) return -1;
+  }
+  return 0;
 }
 
 /* After the step's main primitive: its activation, unless fused. */
@@ -696,9 +729,106 @@ static int build_concat(struct chain *c, const struct bench_step *st) {
   return finish_act(c, st, 0);
 }
 
+/* An N x C x 1 x 1 tensor, which mul broadcasts over the other's H x W. */
+static int per_channel(const struct chain *c, int t) {
+  return c->net->tensors[t].h == 1 && c->net->tensors[t].w == 1;
+}
+
+/* Binary mul broadcasts its second source only, so a per-channel operand
+   goes second (a * b = b * a exactly).  Two operands of one shape meet in
+   the first's layout, as for add; a per-channel one keeps its own, or, if
+   no kernel takes that, is reordered to NCHW (plain, and for 1 x 1 planes
+   the same bytes as NHWC). */
+static int build_mul(struct chain *c, const struct bench_step *st) {
+  if (st->n_inputs != 2) return refuse(c, "a mul of other than two inputs");
+  int swap = per_channel(c, st->inputs[0]) && !per_channel(c, st->inputs[1]);
+  int t0 = st->inputs[swap], t1 = st->inputs[!swap], out = st->output, fused;
+  int broadcast = !per_channel(c, t0) && per_channel(c, t1);
+  dnnl_memory_desc_t src1 = broadcast ? c->tensors[t1].md : c->tensors[t0].md, dst;
+  dnnl_binary_desc_t desc;
+  dnnl_dims_t d;
+  dnnl_memory_t a, b;
+  dims_of(c, out, d);
+  TRY(c, md_tag(&dst, 4, d, dnnl_format_tag_any), "binary dst descriptor");
+  TRY(c, dnnl_binary_desc_init(&desc, dnnl_binary_mul, &c->tensors[t0].md, &src1, &dst), "binary descriptor");
+  dnnl_status_t s = new_pd(c, &desc, st->act, &c->pd, &fused);
+  if (s == dnnl_unimplemented && broadcast) {
+    dnnl_dims_t d1;
+    dims_of(c, t1, d1);
+    TRY(c, md_tag(&src1, 4, d1, dnnl_nchw), "binary src1 descriptor");
+    TRY(c, dnnl_binary_desc_init(&desc, dnnl_binary_mul, &c->tensors[t0].md, &src1, &dst), "binary descriptor");
+    s = new_pd(c, &desc, st->act, &c->pd, &fused);
+  }
+  if (s != dnnl_success) return fail(c, s, "binary primitive descriptor");
+  if (tensor_in(c, t0, &c->tensors[t0].md, &a) != 0 || tensor_in(c, t1, &src1, &b) != 0 ||
+      tensor_out(c, out, pd_md(c->pd, dnnl_query_dst_md)) != 0)
+    return -1;
+  dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_SRC_1, b}, {DNNL_ARG_DST, c->tensors[out].mem}};
+  if (add_op(c, &c->pd, args, 3) != 0) return -1;
+  return finish_act(c, st, fused);
+}
+
+/*
+** oneDNN's shuffle with group size G views the C channels as C/G rows of
+** G and transposes them: dst channel u + v (C/G) is src channel u G + v.
+** Ours (PyTorch's, g groups): out k g + j is in j (C/g) + k.  With
+** G = C/g, u = j and v = k these are the same (checked against the
+** reference by the driver).  The shuffle takes no post-ops.
+*/
+static int build_shuffle(struct chain *c, const struct bench_step *st) {
+  int t = st->inputs[0], channels = c->net->tensors[t].c, fused;
+  dnnl_shuffle_desc_t desc;
+  if (st->groups < 1 || channels % st->groups != 0) return refuse(c, "a shuffle whose groups do not divide C");
+  TRY(c, dnnl_shuffle_forward_desc_init(&desc, dnnl_forward_inference, &c->tensors[t].md, 1,
+                                        channels / st->groups),
+      "shuffle descriptor");
+  TRY(c, new_pd(c, &desc, BENCH_ACT_NONE, &c->pd, &fused), "shuffle primitive descriptor");
+  return add_unary(c, st, 0);
+}
+
+/* The layout a slice's result gets: its input's format tag if it has one
+   of the usual ones, else NCHW. */
+static dnnl_format_tag_t slice_layout(const struct chain *c, int t) {
+  int i = tag_index(&c->tensors[t].md);
+  return i >= 0 ? activation_tags[i] : dnnl_nchw;
+}
+
+/*
+** Channels [start, stop) as a reorder from a sub-memory view of the input
+** (the documented way to take part of a tensor).  A blocked layout gives a
+** view only where start falls on a block boundary; otherwise the input is
+** first reordered to NCHW, which has a view anywhere.
+*/
+static int build_slice(struct chain *c, const struct bench_step *st) {
+  int t = st->inputs[0], out = st->output;
+  dnnl_dims_t d, offsets = {0, st->start, 0, 0};
+  dnnl_memory_desc_t parent = c->tensors[t].md, view, dst;
+  dnnl_memory_t src, view_mem = NULL;
+  if (st->start < 0 || st->stop > c->net->tensors[t].c || st->stop - st->start != c->net->tensors[out].c)
+    return refuse(c, "a slice whose channels are not within its input's");
+  dims_of(c, out, d);
+  if (dnnl_memory_desc_init_submemory(&view, &parent, d, offsets) != dnnl_success) {
+    dnnl_dims_t pd_dims;
+    dims_of(c, t, pd_dims);
+    TRY(c, md_tag(&parent, 4, pd_dims, dnnl_nchw), "slice input descriptor");
+    TRY(c, dnnl_memory_desc_init_submemory(&view, &parent, d, offsets), "slice sub-memory descriptor");
+  }
+  TRY(c, md_tag(&dst, 4, d, slice_layout(c, t)), "slice dst descriptor");
+  if (tensor_in(c, t, &parent, &src) != 0 || tensor_out(c, out, &dst) != 0) return -1;
+  if (!c->planning) {
+    void *buffer;
+    TRY(c, dnnl_memory_get_data_handle(src, &buffer), "memory_get_data_handle");
+    if (new_memory(c, &view, buffer, &view_mem) != 0) return -1;
+  }
+  if (add_reorder(c, view_mem, &view, c->tensors[out].mem, &dst) != 0) return -1;
+  return finish_act(c, st, 0);
+}
+
 static int build_step(struct chain *c, const struct bench_step *st) {
+  struct eltwise e[MAX_ELTWISE];
   for (int k = 0; k < st->n_inputs; k++)
     if (!c->tensors[st->inputs[k]].live) return refuse(c, "reads a tensor that nothing wrote");
+  if (act_eltwise(st->act, e) < 0) return unknown(c, "activation", (int)st->act);
   switch (st->kind) {
   case BENCH_CONV: return build_conv(c, st);
   case BENCH_LINEAR: return build_linear(c, st);
@@ -707,8 +837,11 @@ static int build_step(struct chain *c, const struct bench_step *st) {
   case BENCH_AVGPOOL: case BENCH_MAXPOOL: case BENCH_GAP: return build_pool(c, st);
   case BENCH_AFFINE: return build_affine(c, st);
   case BENCH_ACT: return add_eltwise(c, st->act, st->inputs[0], st->output);
+  case BENCH_MUL: return build_mul(c, st);
+  case BENCH_SHUFFLE: return build_shuffle(c, st);
+  case BENCH_SLICE: return build_slice(c, st);
   }
-  return refuse(c, "a step kind this peer does not know");
+  return unknown(c, "step kind", (int)st->kind);
 }
 
 /* ---- chains ---------------------------------------------------------------- */

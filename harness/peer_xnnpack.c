@@ -3,9 +3,11 @@
 ** operators (harness/peer.h).
 **
 ** As an XNNPACK user would: every tensor lives in an NHWC buffer, each
-** step becomes one operator (two for an activation XNNPACK cannot fuse
-** as a clamp), all set up once at create on fixed buffers, and run is
-** xnn_run_operator over the list.  No thread pool: one thread.
+** step becomes one operator (one per input for add and concat), plus one
+** or two for an activation it cannot fuse as a clamp (hardsigmoid, which
+** XNNPACK lacks, is an add and a divide), all set up once at create on
+** fixed buffers, and run is xnn_run_operator over the list.  No thread
+** pool: one thread.  What it cannot run exactly is refused, with why.
 ** Weights are re-laid out for XNNPACK at create; XNNPACK packs its own
 ** copy then, so none of that is timed.
 */
@@ -22,15 +24,13 @@
 
 #include "peer.h"
 
-#define MAX_OPS_PER_STEP 4
-
 struct xnn_chain {
   const struct bench_net *net;
   struct chain_io io;
   float **tensors;             /* NHWC buffers by tensor index; NULL if unused */
   float *scratch;              /* results before an unfused activation */
   size_t bytes;
-  int n_ops;
+  int n_ops, max_ops;
   xnn_operator_t *ops;
 };
 
@@ -90,24 +90,53 @@ static int check(struct builder *b, enum xnn_status s, const char *what) {
 /* Keeps an operator in the chain (destroy frees it, made or not), and
    says whether creating and setting it up went well. */
 static int keep(struct builder *b, xnn_operator_t op, enum xnn_status s, const char *what) {
+  if (op && b->ch->n_ops == b->ch->max_ops) {
+    xnn_delete_operator(op);
+    return fail(b, "more operators than planned for (peer_xnnpack's count is wrong)");
+  }
   if (op) b->ch->ops[b->ch->n_ops++] = op;
   return check(b, s, what);
 }
 
-/* The output range a clamp can fuse; NaN bounds when the activation
-   needs an operator of its own. */
-static void clamp_of(enum bench_act act, float *lo, float *hi) {
+/* The output range a clamp fuses for act: everything for none and for
+   the activations that need operators of their own (unfused).  One this
+   peer does not know is refused, never run as something else. */
+static int clamp_of(struct builder *b, enum bench_act act, float *lo, float *hi) {
   *lo = -INFINITY, *hi = INFINITY;
-  if (act == BENCH_RELU) *lo = 0;
-  if (act == BENCH_RELU6) *lo = 0, *hi = 6;
+  switch (act) {
+  case BENCH_ACT_NONE: case BENCH_HARDSWISH: case BENCH_SIGMOID: case BENCH_HARDSIGMOID: return 0;
+  case BENCH_RELU: *lo = 0; return 0;
+  case BENCH_RELU6: *lo = 0, *hi = 6; return 0;
+  }
+  return fail(b, "activation %d, which this peer does not know", (int)act);
 }
 
-static int unfused(enum bench_act act) { return act == BENCH_HARDSWISH || act == BENCH_SIGMOID; }
+static int unfused(enum bench_act act) {
+  return act == BENCH_HARDSWISH || act == BENCH_SIGMOID || act == BENCH_HARDSIGMOID;
+}
 
-/* An activation as an operator of its own, in -> out, over rows of C. */
+/* Operands of the hardsigmoid's binary operators, read at every run. */
+static const float three = 3, six = 6;
+
+/* XNNPACK has no hardsigmoid; clamp(x + 3, 0, 6) / 6 is an add with the
+   clamp fused, then a divide, both broadcasting a scalar.  Elementwise
+   binary operators may write over an input, so the divide runs in place. */
+static int add_hardsigmoid(struct builder *b, size_t n, const float *in, float *out) {
+  size_t shape[1] = {n}, scalar[1] = {1};
+  xnn_operator_t add = NULL, divide = NULL;
+  enum xnn_status s = xnn_create_add_nd_f32(0, 6, 0, &add);
+  if (s == xnn_status_success) s = xnn_setup_add_nd_f32(add, 1, shape, 1, scalar, in, &three, out, NULL);
+  if (keep(b, add, s, "hardsigmoid's add") != 0) return -1;
+  s = xnn_create_divide_nd_f32(-INFINITY, INFINITY, 0, &divide);
+  if (s == xnn_status_success) s = xnn_setup_divide_nd_f32(divide, 1, shape, 1, scalar, out, &six, out, NULL);
+  return keep(b, divide, s, "hardsigmoid's divide");
+}
+
+/* An activation as operators of its own, in -> out, over rows of C. */
 static int add_activation(struct builder *b, enum bench_act act, size_t rows, size_t c, const float *in, float *out) {
   xnn_operator_t op = NULL;
   enum xnn_status s;
+  if (act == BENCH_HARDSIGMOID) return add_hardsigmoid(b, rows * c, in, out);
   if (act == BENCH_HARDSWISH) {
     s = xnn_create_hardswish_nc_f32(c, c, c, 0, &op);
     if (s == xnn_status_success) s = xnn_setup_hardswish_nc_f32(op, rows, in, out, NULL);
@@ -116,7 +145,7 @@ static int add_activation(struct builder *b, enum bench_act act, size_t rows, si
     if (s == xnn_status_success) s = xnn_setup_sigmoid_nc_f32(op, rows, in, out, NULL);
   } else {
     float lo, hi;
-    clamp_of(act, &lo, &hi);
+    if (clamp_of(b, act, &lo, &hi) != 0) return -1;
     s = xnn_create_clamp_nc_f32(c, c, c, lo, hi, 0, &op);
     if (s == xnn_status_success) s = xnn_setup_clamp_nc_f32(op, rows, in, out, NULL);
   }
@@ -153,7 +182,7 @@ static int build_conv(struct builder *b) {
   const struct bench_tensor *x = &net->tensors[st->inputs[0]], *y = &net->tensors[st->output];
   size_t g = (size_t)st->groups, gic = (size_t)x->c / g, goc = (size_t)y->c / g;
   float lo, hi;
-  clamp_of(st->act, &lo, &hi);
+  if (clamp_of(b, st->act, &lo, &hi) != 0) return -1;
   float *w = conv_weights_ohwi(st, (size_t)y->c, gic);
   if (!w) return fail(b, "out of memory");
   xnn_operator_t op = NULL;
@@ -184,7 +213,7 @@ static int build_linear(struct builder *b) {
     for (size_t ci = 0; ci < c; ci++)
       for (size_t p = 0; p < hw; p++) w[o * in + p * c + ci] = st->weight[(ci * hw + p) * out + o];
   float lo, hi;
-  clamp_of(st->act, &lo, &hi);
+  if (clamp_of(b, st->act, &lo, &hi) != 0) return -1;
   xnn_operator_t op = NULL;
   enum xnn_status s = xnn_create_fully_connected_nc_f32(in, out, in, out, w, st->bias, lo, hi, 0, &op);
   b->ch->bytes += in * out * sizeof(float);
@@ -204,7 +233,7 @@ static int build_add(struct builder *b) {
   float *out = main_target(b);
   for (int k = 1; k < st->n_inputs; k++) {
     float lo = -INFINITY, hi = INFINITY;
-    if (k == st->n_inputs - 1) clamp_of(st->act, &lo, &hi);
+    if (k == st->n_inputs - 1 && clamp_of(b, st->act, &lo, &hi) != 0) return -1;
     xnn_operator_t op = NULL;
     const float *a = k == 1 ? b->ch->tensors[st->inputs[0]] : out;
     enum xnn_status s = xnn_create_add_nd_f32(lo, hi, 0, &op);
@@ -221,7 +250,7 @@ static int build_gap(struct builder *b) {
   const struct bench_tensor *x = &net->tensors[st->inputs[0]];
   size_t c = (size_t)x->c;
   float lo, hi;
-  clamp_of(st->act, &lo, &hi);
+  if (clamp_of(b, st->act, &lo, &hi) != 0) return -1;
   xnn_operator_t op = NULL;
   enum xnn_status s = xnn_create_global_average_pooling_nwc_f32(c, c, c, lo, hi, 0, &op);
   if (s == xnn_status_success)
@@ -238,7 +267,7 @@ static int build_pool(struct builder *b) {
   size_t c = (size_t)x->c;
   int padded = st->pad_top + st->pad_bottom + st->pad_left + st->pad_right > 0;
   float lo, hi;
-  clamp_of(st->act, &lo, &hi);
+  if (clamp_of(b, st->act, &lo, &hi) != 0) return -1;
   xnn_operator_t op = NULL;
   enum xnn_status s;
   if (st->kind == BENCH_MAXPOOL) {
@@ -265,6 +294,17 @@ static int build_pool(struct builder *b) {
   return finish_activation(b);
 }
 
+/* After a step of copies, which fuse no clamp: a clamp of its own over
+   the output in place, or the unfused activation from scratch. */
+static int finish_copy(struct builder *b) {
+  const struct bench_net *net = b->ch->net;
+  int t = b->st->output;
+  float *out = b->ch->tensors[t];
+  if (b->st->act != BENCH_ACT_NONE && !unfused(b->st->act))
+    return add_activation(b, b->st->act, pixels(net, t), (size_t)net->tensors[t].c, out, out);
+  return finish_activation(b);
+}
+
 /* Channels of each input copied into their slice of every output pixel. */
 static int build_concat(struct builder *b) {
   const struct bench_step *st = b->st;
@@ -280,9 +320,7 @@ static int build_concat(struct builder *b) {
     if (keep(b, op, s, "copy") != 0) return -1;
     offset += c;
   }
-  if (st->act != BENCH_ACT_NONE && !unfused(st->act))
-    return add_activation(b, st->act, pixels(net, st->output), total, out, out);
-  return finish_activation(b);
+  return finish_copy(b);
 }
 
 /* y = x * scale[c] + shift[c]: a broadcast multiply, then add. */
@@ -292,7 +330,7 @@ static int build_affine(struct builder *b) {
   const struct bench_tensor *y = &net->tensors[st->output];
   size_t shape[4] = {(size_t)net->batch, (size_t)y->h, (size_t)y->w, (size_t)y->c}, channel[4] = {1, 1, 1, shape[3]};
   float lo, hi, *out = main_target(b);
-  clamp_of(st->act, &lo, &hi);
+  if (clamp_of(b, st->act, &lo, &hi) != 0) return -1;
   xnn_operator_t mul = NULL, add = NULL;
   enum xnn_status s = xnn_create_multiply_nd_f32(-INFINITY, INFINITY, 0, &mul);
   if (s == xnn_status_success)
@@ -304,9 +342,77 @@ static int build_affine(struct builder *b) {
   return finish_activation(b);
 }
 
+/* A tensor's NHWC shape, per-channel operands as N x 1 x 1 x C: XNNPACK
+   broadcasts their 1s against the other operand's H and W. */
+static void nhwc_shape(const struct bench_net *net, int t, size_t shape[4]) {
+  const struct bench_tensor *x = &net->tensors[t];
+  shape[0] = (size_t)net->batch, shape[1] = (size_t)x->h, shape[2] = (size_t)x->w, shape[3] = (size_t)x->c;
+}
+
+static int build_mul(struct builder *b) {
+  const struct bench_step *st = b->st;
+  const struct bench_net *net = b->ch->net;
+  size_t shape0[4], shape1[4];
+  float lo, hi;
+  if (st->n_inputs != 2) return fail(b, "a mul of %d inputs", st->n_inputs);
+  if (clamp_of(b, st->act, &lo, &hi) != 0) return -1;
+  nhwc_shape(net, st->inputs[0], shape0);
+  nhwc_shape(net, st->inputs[1], shape1);
+  xnn_operator_t op = NULL;
+  enum xnn_status s = xnn_create_multiply_nd_f32(lo, hi, 0, &op);
+  if (s == xnn_status_success)
+    s = xnn_setup_multiply_nd_f32(op, 4, shape0, 4, shape1, b->ch->tensors[st->inputs[0]],
+                                  b->ch->tensors[st->inputs[1]], main_target(b), NULL);
+  if (keep(b, op, s, "multiply") != 0) return -1;
+  return finish_activation(b);
+}
+
+/* XNNPACK's channel shuffle writes output channel k*groups + j from input
+   channel j*group_channels + k, PyTorch's order.  It wants two groups at
+   least; one group is no shuffle at all, a copy. */
+static int build_shuffle(struct builder *b) {
+  const struct bench_step *st = b->st;
+  const struct bench_net *net = b->ch->net;
+  size_t c = (size_t)net->tensors[st->output].c, g = (size_t)st->groups;
+  xnn_operator_t op = NULL;
+  enum xnn_status s;
+  if (st->groups < 1 || c % g != 0) return fail(b, "%zu channels in %d groups", c, st->groups);
+  if (g == 1) {
+    s = xnn_create_copy_nc_x32(c, c, c, 0, &op);
+    if (s == xnn_status_success)
+      s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[0]], main_target(b), NULL);
+  } else {
+    s = xnn_create_channel_shuffle_nc_x32(g, c / g, c, c, 0, &op);
+    if (s == xnn_status_success)
+      s = xnn_setup_channel_shuffle_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[0]],
+                                           main_target(b), NULL);
+  }
+  if (keep(b, op, s, "channel shuffle") != 0) return -1;
+  return finish_copy(b);
+}
+
+/* Channels [start, stop) of every input pixel: rows of stop - start read
+   at stride C from the start-th channel. */
+static int build_slice(struct builder *b) {
+  const struct bench_step *st = b->st;
+  const struct bench_net *net = b->ch->net;
+  size_t c_in = (size_t)net->tensors[st->inputs[0]].c, c = (size_t)net->tensors[st->output].c;
+  if (st->start < 0 || st->stop > (int)c_in || (size_t)(st->stop - st->start) != c)
+    return fail(b, "channels [%d, %d) of %zu into %zu", st->start, st->stop, c_in, c);
+  xnn_operator_t op = NULL;
+  enum xnn_status s = xnn_create_copy_nc_x32(c, c_in, c, 0, &op);
+  if (s == xnn_status_success)
+    s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[0]] + st->start,
+                              main_target(b), NULL);
+  if (keep(b, op, s, "copy") != 0) return -1;
+  return finish_copy(b);
+}
+
 static int build_step(struct builder *b) {
   const struct bench_net *net = b->ch->net;
   const struct bench_step *st = b->st;
+  float lo, hi;
+  if (clamp_of(b, st->act, &lo, &hi) != 0) return -1;   /* an activation it does not know */
   switch (st->kind) {
   case BENCH_CONV: return build_conv(b);
   case BENCH_LINEAR: return build_linear(b);
@@ -319,8 +425,11 @@ static int build_step(struct builder *b) {
   case BENCH_ACT:
     return add_activation(b, st->act, pixels(net, st->output), (size_t)net->tensors[st->output].c,
                           b->ch->tensors[st->inputs[0]], b->ch->tensors[st->output]);
+  case BENCH_MUL: return build_mul(b);
+  case BENCH_SHUFFLE: return build_shuffle(b);
+  case BENCH_SLICE: return build_slice(b);
   }
-  return fail(b, "unknown kind");
+  return fail(b, "step kind %d, which this peer does not know", (int)st->kind);
 }
 
 /* ---- the peer interface ------------------------------------------------- */
@@ -364,7 +473,10 @@ static void *chain_create(const struct bench_net *net, int first, int last, char
   if (!ch) return NULL;
   ch->net = net;
   ch->tensors = calloc((size_t)net->n_tensors, sizeof(float *));
-  ch->ops = calloc((size_t)(last - first + 1) * MAX_OPS_PER_STEP + PEER_MAX_IO, sizeof(xnn_operator_t));
+  /* At most one operator per input (add, concat), plus two for an
+     activation (hardsigmoid), plus one: affine's multiply and add. */
+  for (int i = first; i <= last; i++) ch->max_ops += net->steps[i].n_inputs + 3;
+  ch->ops = calloc((size_t)ch->max_ops, sizeof(xnn_operator_t));
   if (!ch->tensors || !ch->ops || bench_chain_io(net, first, last, &ch->io) != 0 ||
       allocate_tensors(ch, first, last) != 0) {
     snprintf(why, why_size, "out of memory, or too many chain inputs");

@@ -26,7 +26,8 @@ struct shape {
 
 static const char *const op_names[] = {
   "conv", "batchnorm", "relu", "relu6", "hardswish", "sigmoid",
-  "add", "concat", "avgpool", "maxpool", "gap", "flatten", "linear"
+  "add", "concat", "avgpool", "maxpool", "gap", "flatten", "linear",
+  "hardsigmoid", "mul", "shuffle", "slice"
 };
 
 #define N_OPS ((int)(sizeof(op_names) / sizeof(op_names[0])))
@@ -223,6 +224,48 @@ static int concat_output(const struct ref_layer *l,
   return 0;
 }
 
+/* A C x 1 x 1 operand of mul, which it broadcasts over H and W. */
+static int per_channel(struct shape s) {
+  return s.h == 1 && s.w == 1;
+}
+
+/*
+** Both operands hold the same batch and channels; each is either the full
+** shape or per channel, and the full one (if any) is the output's.
+*/
+static int mul_output(const struct ref_layer *l,
+                      const struct ref_tensor *tensors, struct shape *out) {
+  struct shape a = shape_of(&tensors[l->inputs[0]]);
+  struct shape b = shape_of(&tensors[l->inputs[1]]);
+  if (a.n != b.n || a.c != b.c
+      || (!per_channel(a) && !per_channel(b) && (a.h != b.h || a.w != b.w)))
+    return layer_error(l, "inputs %dx%dx%dx%d and %dx%dx%dx%d: they must "
+                       "be the same shape, or one of them Nx%dx1x1", a.n,
+                       a.c, a.h, a.w, b.n, b.c, b.h, b.w, a.c);
+  *out = per_channel(a) ? b : a;
+  return 0;
+}
+
+static int shuffle_output(const struct ref_layer *l, struct shape in,
+                          struct shape *out) {
+  if (l->groups < 1) return layer_error(l, "groups %d", l->groups);
+  if (in.c % l->groups != 0)
+    return layer_error(l, "%d channels do not split into %d groups", in.c,
+                       l->groups);
+  *out = in;
+  return 0;
+}
+
+static int slice_output(const struct ref_layer *l, struct shape in,
+                        struct shape *out) {
+  if (l->start < 0 || l->start >= l->stop || l->stop > in.c)
+    return layer_error(l, "channels [%d, %d) of %d: needs 0 <= start < "
+                       "stop <= %d", l->start, l->stop, in.c, in.c);
+  *out = in;
+  out->c = l->stop - l->start;
+  return 0;
+}
+
 static int linear_output(const struct ref_layer *l, struct shape in,
                          int n_out, struct shape *out) {
   if (l->weight == NULL) return layer_error(l, "no weight");
@@ -241,12 +284,16 @@ static int expected_output(const struct ref_graph *g,
                            const struct ref_layer *l, struct shape *out) {
   struct shape in = shape_of(&g->tensors[l->inputs[0]]);
   int declared_c = g->tensors[l->output].c;
-  if (l->op != REF_ADD && l->op != REF_CONCAT && l->n_inputs != 1)
+  if (l->op == REF_MUL && l->n_inputs != 2)
+    return layer_error(l, "%d inputs, needs 2", l->n_inputs);
+  if (l->op != REF_ADD && l->op != REF_CONCAT && l->op != REF_MUL
+      && l->n_inputs != 1)
     return layer_error(l, "%d inputs, needs 1", l->n_inputs);
   switch (l->op) {
   case REF_CONV: return conv_output(l, in, declared_c, out);
   case REF_BATCHNORM: return batchnorm_output(l, in, out);
   case REF_RELU: case REF_RELU6: case REF_HARDSWISH: case REF_SIGMOID:
+  case REF_HARDSIGMOID:
     *out = in;
     return 0;
   case REF_ADD: return add_output(l, g->tensors, out);
@@ -267,6 +314,9 @@ static int expected_output(const struct ref_graph *g,
     out->n = in.n; out->c = in.c * in.h * in.w; out->h = out->w = 1;
     return 0;
   case REF_LINEAR: return linear_output(l, in, declared_c, out);
+  case REF_MUL: return mul_output(l, g->tensors, out);
+  case REF_SHUFFLE: return shuffle_output(l, in, out);
+  case REF_SLICE: return slice_output(l, in, out);
   }
   return layer_error(l, "unknown op %d", (int)l->op);
 }
@@ -441,6 +491,7 @@ static double activation(enum ref_op op, double x) {
   case REF_RELU: return x < 0 ? 0 : x;
   case REF_RELU6: return clamp(x, 0, 6);
   case REF_HARDSWISH: return x * clamp(x + 3, 0, 6) / 6;
+  case REF_HARDSIGMOID: return clamp(x + 3, 0, 6) / 6;
   default: return 1 / (1 + exp(-x));  /* REF_SIGMOID */
   }
 }
@@ -551,11 +602,64 @@ static void run_linear(const struct run *r) {
     }
 }
 
+/*
+** Element (n, c, y, x) of mul operand k: a per-channel operand has one
+** value per channel, the same at every position.
+*/
+static double mul_operand(const struct run *r, int k, int n, int c, int y,
+                          int x) {
+  const struct ref_tensor *t = IN_T(r, k);
+  if (t->h == 1 && t->w == 1) y = x = 0;
+  return INPUT(r, k)[at(t, n, c, y, x)];
+}
+
+static void run_mul(const struct run *r) {
+  const struct ref_tensor *ot = OUT_T(r);
+  float *out = OUTPUT(r);
+  int n, c, y, x;
+  for (n = 0; n < ot->n; n++)
+    for (c = 0; c < ot->c; c++)
+      for (y = 0; y < ot->h; y++)
+        for (x = 0; x < ot->w; x++)
+          out[at(ot, n, c, y, x)] = (float)(mul_operand(r, 0, n, c, y, x)
+                                            * mul_operand(r, 1, n, c, y, x));
+}
+
+/*
+** PyTorch's channel_shuffle views the C channels as g rows of C/g and
+** transposes that: input channel j*(C/g) + k (row j, column k) becomes
+** output channel k*g + j.  Each channel is a whole H x W plane, so the
+** shuffle moves planes.
+*/
+static void run_shuffle(const struct run *r) {
+  const struct ref_tensor *t = OUT_T(r);
+  const float *in = INPUT(r, 0);
+  float *out = OUTPUT(r);
+  size_t plane = (size_t)t->h * t->w;
+  int g = r->l->groups, per_group = t->c / g, n, j, k;
+  for (n = 0; n < t->n; n++)
+    for (j = 0; j < g; j++)
+      for (k = 0; k < per_group; k++)
+        memcpy(out + at(t, n, k * g + j, 0, 0),
+               in + at(t, n, j * per_group + k, 0, 0), plane * sizeof(float));
+}
+
+/* Per batch item the channels wanted are one contiguous block. */
+static void run_slice(const struct run *r) {
+  const struct ref_tensor *it = IN_T(r, 0), *ot = OUT_T(r);
+  int n;
+  for (n = 0; n < ot->n; n++)
+    memcpy(OUTPUT(r) + at(ot, n, 0, 0, 0),
+           INPUT(r, 0) + at(it, n, r->l->start, 0, 0),
+           (size_t)ot->c * ot->h * ot->w * sizeof(float));
+}
+
 static void run_layer(const struct run *r) {
   switch (r->l->op) {
   case REF_CONV: run_conv(r); break;
   case REF_BATCHNORM: run_batchnorm(r); break;
   case REF_RELU: case REF_RELU6: case REF_HARDSWISH: case REF_SIGMOID:
+  case REF_HARDSIGMOID:
     run_activation(r);
     break;
   case REF_ADD: run_add(r); break;
@@ -564,6 +668,9 @@ static void run_layer(const struct run *r) {
   case REF_GAP: run_gap(r); break;
   case REF_FLATTEN: run_flatten(r); break;
   case REF_LINEAR: run_linear(r); break;
+  case REF_MUL: run_mul(r); break;
+  case REF_SHUFFLE: run_shuffle(r); break;
+  case REF_SLICE: run_slice(r); break;
   }
 }
 

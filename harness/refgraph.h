@@ -30,7 +30,11 @@ enum ref_op {
   REF_MAXPOOL,     /* kh kw sh sw pads dh dw; padding never wins */
   REF_GAP,         /* global average pool: N C H W -> N C 1 1 */
   REF_FLATTEN,     /* N C H W -> N (C*H*W) 1 1, same memory order */
-  REF_LINEAR       /* weight [out][in] with in = C*H*W of the input, bias [out] or NULL */
+  REF_LINEAR,      /* weight [out][in] with in = C*H*W of the input, bias [out] or NULL */
+  REF_HARDSIGMOID, /* min(max(x + 3, 0), 6) / 6 */
+  REF_MUL,         /* a * b; either may be C x 1 x 1, broadcast over H and W */
+  REF_SHUFFLE,     /* channel shuffle in `groups`: out k*g + j = in j*(C/g) + k */
+  REF_SLICE        /* channels [start, stop) of the input */
 };
 
 struct ref_tensor {
@@ -49,8 +53,9 @@ struct ref_layer {
   int sh, sw;                /* stride */
   int pad_top, pad_bottom, pad_left, pad_right;
   int dh, dw;                /* dilation (1 for pools) */
-  int groups;                /* conv */
+  int groups;                /* conv; shuffle: its g */
   int count_include_pad;     /* avgpool */
+  int start, stop;           /* slice: channels [start, stop) of the input */
   /* batchnorm */
   float eps;
   /* parameters (NULL where the op has none) */

@@ -15,3 +15,10 @@ $end
 $if used.sigmoid then
 static inline float act_sigmoid(float v) { return 1.0f / (1.0f + expf(-v)); }
 $end
+$if used.hardsigmoid then
+static inline float act_hardsigmoid(float v)
+{
+  const float r = v + 3.0f;
+  return (r < 0.0f ? 0.0f : (r > 6.0f ? 6.0f : r)) / 6.0f;
+}
+$end

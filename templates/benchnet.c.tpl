@@ -7,10 +7,15 @@ $-- generator gives no layer function a name with that prefix.
 #include <stddef.h>
 #include "benchnet.h"
 $for _, s in ipairs(steps) do
+$  if s.unpacked then
 
-static void cgb_run_${s.fn}(const float *const *in, float *out)
+static const float cgb_w_${s.fn}[] = {
+${s.unpacked}};
+$  end
+
+static void cgb_run_${s.fn}(const float *const *cgb_in, float *cgb_out)
 {
-  ${s.fn}(${table.concat(s.args, ", ")}, out);
+  ${s.fn}(${table.concat(s.args, ", ")}, cgb_out);
 }
 static const int cgb_in_${s.fn}[${#s.inputs}] = {${table.concat(s.inputs, ", ")}};
 $end
@@ -28,6 +33,7 @@ $for _, s in ipairs(steps) do
    .kh = ${s.kh}, .kw = ${s.kw}, .sh = ${s.sh}, .sw = ${s.sw},
    .pad_top = ${s.pad[1]}, .pad_bottom = ${s.pad[2]}, .pad_left = ${s.pad[3]}, .pad_right = ${s.pad[4]},
    .dh = ${s.dh}, .dw = ${s.dw}, .groups = ${s.groups}, .count_include_pad = ${s.count_include_pad},
+   .start = ${s.start}, .stop = ${s.stop},
    .weight = ${s.weight}, .bias = ${s.bias}, .scale = ${s.scale}, .shift = ${s.shift},
    .macs = ${s.macs}, .run = cgb_run_${s.fn}},
 $end

@@ -1,12 +1,38 @@
-$-- Elementwise steps, one sample: residual add, standalone activation,
-$-- standalone batchnorm (a per-channel affine map), and concatenation
-$-- along channels (in NCHW, each input is one contiguous block).
+$-- Elementwise steps and channel moves, one sample: residual add, product
+$-- (squeeze-excite's scale per channel when one factor is C x 1 x 1),
+$-- standalone activation, standalone batchnorm (a per-channel affine map),
+$-- concatenation, shuffle and slice along channels (in NCHW, a channel is
+$-- one contiguous block of H*W floats, so all of these move whole blocks).
 $local HW = y.H * y.W
 $if kind == "add" then
 $  local terms = {}
 $  for i = 1, #inputs do terms[i] = string.format("x%d[i]", i - 1) end
 for (int i = 0; i < ${y.C * HW}; ++i)
   y[i] = ${activate(table.concat(terms, " + "))};
+$elseif kind == "mul" then
+$  local flat = {input_shapes[1].H * input_shapes[1].W == 1, input_shapes[2].H * input_shapes[2].W == 1}
+$  if flat[1] == flat[2] then
+for (int i = 0; i < ${y.C * HW}; ++i)
+  y[i] = ${activate("x0[i] * x1[i]")};
+$  else
+$    local map, factor = flat[1] and "x1" or "x0", flat[1] and "x0" or "x1"
+for (int c = 0; c < ${y.C}; ++c) {
+  const float s = ${factor}[c];
+  for (int i = 0; i < ${HW}; ++i)
+    y[c * ${HW} + i] = ${activate(map .. "[c * " .. HW .. " + i] * s")};
+}
+$  end
+$elseif kind == "shuffle" then
+$-- ShuffleNet's view: C = groups x per_group; output channel k*groups + j
+$-- is input channel j*per_group + k.
+$  local per_group = y.C // groups
+for (int j = 0; j < ${groups}; ++j)
+  for (int k = 0; k < ${per_group}; ++k)
+    for (int i = 0; i < ${HW}; ++i)
+      y[(k * ${groups} + j) * ${HW} + i] = x[(j * ${per_group} + k) * ${HW} + i];
+$elseif kind == "slice" then
+for (int i = 0; i < ${y.C * HW}; ++i)
+  y[i] = x[${lin("i", 1, start * HW)}];
 $elseif kind == "act" then
 for (int i = 0; i < ${y.C * HW}; ++i)
   y[i] = ${activate("x[i]")};

@@ -31,6 +31,7 @@ $for i, l in ipairs(layers) do
    .kh = ${l.kh}, .kw = ${l.kw}, .sh = ${l.sh}, .sw = ${l.sw},
    .pad_top = ${l.pad[1]}, .pad_bottom = ${l.pad[2]}, .pad_left = ${l.pad[3]}, .pad_right = ${l.pad[4]},
    .dh = ${l.dh}, .dw = ${l.dw}, .groups = ${l.groups}, .count_include_pad = ${l.count_include_pad}, .eps = ${l.eps},
+   .start = ${l.start}, .stop = ${l.stop},
    .weight = ${l.weight}, .bias = ${l.bias}, .gamma = ${l.gamma}, .beta = ${l.beta}, .mean = ${l.mean}, .var = ${l.var}},
 $end
 };

@@ -174,11 +174,19 @@ def make_case(seed, index):
     # Sometimes override the schedule knobs (convgen --knob), so that tile
     # sizes with remainders get checked too.  The kernel is chosen by shape:
     # groups == C_in is depthwise (no knobs), 1x1 without padding pointwise.
+    # Stride-1 ungrouped pointwise gets the AVX-512 kernel (register tile of
+    # mr channels x nv vectors, pixel blocks of px_block).
     knobs = []
+    pointwise = kh == kw == 1 and sum(pads) == 0
     if groups != c_in and rng.random() < 0.25:
-        knobs = ["c:oc_tile=%d" % rng.randint(1, 8), "c:ic_unroll=%d" % rng.randint(1, 8)]
-        if kh == kw == 1 and sum(pads) == 0:
-            knobs.append("c:px_tile=%d" % rng.choice([1, 3, 7, 16, 33, 64, 256]))
+        if pointwise and groups == 1 and sh == sw == 1:
+            nv = rng.randint(1, 4)
+            knobs = ["c:mr=%d" % rng.randint(1, 28 // nv), "c:nv=%d" % nv,
+                     "c:px_block=%d" % (16 * nv * rng.randint(1, 4))]
+        else:
+            knobs = ["c:oc_tile=%d" % rng.randint(1, 8), "c:ic_unroll=%d" % rng.randint(1, 8)]
+            if pointwise:
+                knobs.append("c:px_tile=%d" % rng.choice([1, 3, 7, 16, 33, 64, 256]))
         desc += " knobs " + ",".join(k[2:] for k in knobs)
 
     lines = [

@@ -421,6 +421,128 @@ static void test_concat(void) {
   expect("concat along channels, batch 2", &g, xs, ys);
 }
 
+/*
+** hardsigmoid = clamp(x + 3, 0, 6) / 6:
+**   -4 -> clamp(-1) = 0;  -3 -> 0;  0 -> 3/6 = 0.5;  1.5 -> 4.5/6 = 0.75;
+**   3 -> 6/6 = 1;  4 -> clamp(7) = 6, 6/6 = 1.
+*/
+static void test_hardsigmoid(void) {
+  static const struct ref_tensor t[] = {{"x", 1, 1, 1, 6}, {"y", 1, 1, 1, 6}};
+  static const int in[] = {0}, out[] = {1};
+  static const struct ref_layer l[] = {
+    {LAYER("hs", REF_HARDSIGMOID, 1, in, 1)}
+  };
+  static const float x[] = {-4, -3, 0, 1.5f, 3, 4};
+  static const float y[] = {0, 0, 0.5f, 0.75f, 1, 1};
+  const struct ref_graph g = GRAPH("hs", t, l, in, out);
+  const float *xs[] = {x}, *ys[] = {y};
+  expect("hardsigmoid at -4 -3 0 1.5 3 4", &g, xs, ys);
+}
+
+/*
+** Batch 2, x is 2x2x1x2: item 0 c0 [1, 2] c1 [3, 4], item 1 c0 [5, 6]
+** c1 [7, 8].  s is 2x2x1x1: item 0 [10, -1], item 1 [0.5, 2].
+**   x * s = s * x: item 0 c0 [10, 20] c1 [-3, -4],
+**                  item 1 c0 [2.5, 3] c1 [14, 16].
+** (Item 0's s used for item 1 would give c0 [50, 60].)
+**   x * x: the squares 1 4 9 16 25 36 49 64.
+**   s * s: 100 1 0.25 4, still 2x2x1x1.
+*/
+static void test_mul(void) {
+  static const struct ref_tensor t[] = {
+    {"x", 2, 2, 1, 2}, {"s", 2, 2, 1, 1}, {"xs", 2, 2, 1, 2},
+    {"sx", 2, 2, 1, 2}, {"xx", 2, 2, 1, 2}, {"ss", 2, 2, 1, 1}
+  };
+  static const int in[] = {0, 1}, sx_in[] = {1, 0}, xx_in[] = {0, 0};
+  static const int ss_in[] = {1, 1}, out[] = {2, 3, 4, 5};
+  static const struct ref_layer l[] = {
+    {LAYER("xs", REF_MUL, 2, in, 2)},
+    {LAYER("sx", REF_MUL, 2, sx_in, 3)},
+    {LAYER("xx", REF_MUL, 2, xx_in, 4)},
+    {LAYER("ss", REF_MUL, 2, ss_in, 5)}
+  };
+  static const float x[] = {1, 2, 3, 4,  5, 6, 7, 8};
+  static const float sv[] = {10, -1,  0.5f, 2};
+  static const float xsv[] = {10, 20, -3, -4,  2.5f, 3, 14, 16};
+  static const float xx[] = {1, 4, 9, 16,  25, 36, 49, 64};
+  static const float ss[] = {100, 1,  0.25f, 4};
+  const struct ref_graph g = GRAPH("mul", t, l, in, out);
+  const float *xs[] = {x, sv}, *ys[] = {xsv, xsv, xx, ss};
+  expect("mul: per-channel operand second and first, full * full, "
+         "per-channel * per-channel, batch 2", &g, xs, ys);
+}
+
+/*
+** x[n][c][w] = 100n + 10c + w: 2 items, 6 channels, 1x2 planes.
+** groups 2 (3 channels each): out k*2 + j = in j*3 + k, so out channels
+**   0..5 read in channels 0 3 1 4 2 5.
+** groups 3 (2 channels each): out k*3 + j = in j*2 + k, so they read
+**   0 2 4 1 3 5.
+** groups 6 (1 channel each): out j = in j, the identity.
+** Item 1 is item 0 plus 100, which a shuffle across items would break.
+*/
+static void test_shuffle(void) {
+  static const struct ref_tensor t[] = {
+    {"x", 2, 6, 1, 2}, {"g2", 2, 6, 1, 2}, {"g3", 2, 6, 1, 2},
+    {"g6", 2, 6, 1, 2}
+  };
+  static const int in[] = {0}, out[] = {1, 2, 3};
+  static const struct ref_layer l[] = {
+    {LAYER("g2", REF_SHUFFLE, 1, in, 1), .groups = 2},
+    {LAYER("g3", REF_SHUFFLE, 1, in, 2), .groups = 3},
+    {LAYER("g6", REF_SHUFFLE, 1, in, 3), .groups = 6}
+  };
+  static const float g2[] = {
+      0,   1,  30,  31,  10,  11,  40,  41,  20,  21,  50,  51,
+    100, 101, 130, 131, 110, 111, 140, 141, 120, 121, 150, 151
+  };
+  static const float g3[] = {
+      0,   1,  20,  21,  40,  41,  10,  11,  30,  31,  50,  51,
+    100, 101, 120, 121, 140, 141, 110, 111, 130, 131, 150, 151
+  };
+  float x[24];
+  int n, c, w;
+  const struct ref_graph g = GRAPH("shuffle", t, l, in, out);
+  const float *xs[] = {x}, *ys[] = {g2, g3, x};
+  for (n = 0; n < 2; n++)
+    for (c = 0; c < 6; c++)
+      for (w = 0; w < 2; w++)
+        x[(n * 6 + c) * 2 + w] = (float)(100 * n + 10 * c + w);
+  expect("channel shuffle, groups 2, 3 and 6, batch 2", &g, xs, ys);
+}
+
+/*
+** x[n][c][w] = 100n + 10c + w: 2 items, 4 channels, 1x2 planes.
+**   [0, 1): item 0 [0, 1], item 1 [100, 101]
+**   [1, 3): item 0 [10, 11, 20, 21], item 1 [110, 111, 120, 121]
+**   [2, 4): item 0 [20, 21, 30, 31], item 1 [120, 121, 130, 131]
+**   [0, 4): x itself
+*/
+static void test_slice(void) {
+  static const struct ref_tensor t[] = {
+    {"x", 2, 4, 1, 2}, {"first", 2, 1, 1, 2}, {"middle", 2, 2, 1, 2},
+    {"last", 2, 2, 1, 2}, {"all", 2, 4, 1, 2}
+  };
+  static const int in[] = {0}, out[] = {1, 2, 3, 4};
+  static const struct ref_layer l[] = {
+    {LAYER("first", REF_SLICE, 1, in, 1), .start = 0, .stop = 1},
+    {LAYER("middle", REF_SLICE, 1, in, 2), .start = 1, .stop = 3},
+    {LAYER("last", REF_SLICE, 1, in, 3), .start = 2, .stop = 4},
+    {LAYER("all", REF_SLICE, 1, in, 4), .start = 0, .stop = 4}
+  };
+  static const float x[] = {
+      0,   1,  10,  11,  20,  21,  30,  31,
+    100, 101, 110, 111, 120, 121, 130, 131
+  };
+  static const float first[] = {0, 1,  100, 101};
+  static const float middle[] = {10, 11, 20, 21,  110, 111, 120, 121};
+  static const float last[] = {20, 21, 30, 31,  120, 121, 130, 131};
+  const struct ref_graph g = GRAPH("slice", t, l, in, out);
+  const float *xs[] = {x}, *ys[] = {first, middle, last, x};
+  expect("slice of the first, middle and last channels, and all, batch 2",
+         &g, xs, ys);
+}
+
 /* }====================================================== */
 
 
@@ -652,6 +774,106 @@ static void test_refuse_linear_shape(void) {
                  some_inputs);
 }
 
+/* A per-channel operand must have the full operand's channels. */
+static void test_refuse_mul_channels(void) {
+  static const struct ref_tensor t[] = {
+    {"x", 1, 2, 2, 2}, {"s", 1, 3, 1, 1}, {"y", 1, 2, 2, 2}
+  };
+  static const int in[] = {0, 1}, out[] = {2};
+  static const struct ref_layer l[] = {{LAYER("mul", REF_MUL, 2, in, 2)}};
+  const struct ref_graph g = GRAPH("bad", t, l, in, out);
+  expect_refusal("refuses mul by a per-channel operand of other channels",
+                 &g, some_inputs);
+}
+
+/* 2x1 is neither the full 2x2 nor 1x1: not a broadcast mul knows. */
+static void test_refuse_mul_shape(void) {
+  static const struct ref_tensor t[] = {
+    {"x", 1, 2, 2, 2}, {"s", 1, 2, 2, 1}, {"y", 1, 2, 2, 2}
+  };
+  static const int in[] = {0, 1}, out[] = {2};
+  static const struct ref_layer l[] = {{LAYER("mul", REF_MUL, 2, in, 2)}};
+  const struct ref_graph g = GRAPH("bad", t, l, in, out);
+  expect_refusal("refuses mul of 2x2 and 2x1 planes", &g, some_inputs);
+}
+
+/* The result has the full operand's shape, not the per-channel one's. */
+static void test_refuse_mul_output(void) {
+  static const struct ref_tensor t[] = {
+    {"x", 1, 2, 2, 2}, {"s", 1, 2, 1, 1}, {"y", 1, 2, 1, 1}
+  };
+  static const int in[] = {0, 1}, out[] = {2};
+  static const struct ref_layer l[] = {{LAYER("mul", REF_MUL, 2, in, 2)}};
+  const struct ref_graph g = GRAPH("bad", t, l, in, out);
+  expect_refusal("refuses a mul output declared per channel", &g,
+                 some_inputs);
+}
+
+static void test_refuse_mul_arity(void) {
+  static const struct ref_tensor t[] = {
+    {"a", 1, 1, 2, 2}, {"b", 1, 1, 2, 2}, {"c", 1, 1, 2, 2},
+    {"y", 1, 1, 2, 2}
+  };
+  static const int in[] = {0, 1, 2}, out[] = {3};
+  static const struct ref_layer l[] = {
+    {LAYER("mul3", REF_MUL, 3, in, 3)}
+  };
+  static const struct ref_layer l1[] = {
+    {LAYER("mul1", REF_MUL, 1, in, 3)}
+  };
+  const struct ref_graph g = GRAPH("bad", t, l, in, out);
+  const struct ref_graph g1 = GRAPH("bad", t, l1, in, out);
+  expect_refusal("refuses a mul of 3 tensors", &g, some_inputs);
+  expect_refusal("refuses a mul of 1 tensor", &g1, some_inputs);
+}
+
+static void test_refuse_slice(void) {
+  static const struct ref_tensor t[] = {{"x", 1, 4, 1, 1}, {"y", 1, 2, 1, 1}};
+  static const int in[] = {0}, out[] = {1};
+  static const struct ref_layer past_end[] = {
+    {LAYER("slice", REF_SLICE, 1, in, 1), .start = 3, .stop = 5}
+  };
+  static const struct ref_layer reversed[] = {
+    {LAYER("slice", REF_SLICE, 1, in, 1), .start = 3, .stop = 1}
+  };
+  static const struct ref_layer empty[] = {
+    {LAYER("slice", REF_SLICE, 1, in, 1), .start = 2, .stop = 2}
+  };
+  static const struct ref_layer negative[] = {
+    {LAYER("slice", REF_SLICE, 1, in, 1), .start = -1, .stop = 1}
+  };
+  static const struct ref_layer wrong_c[] = {
+    {LAYER("slice", REF_SLICE, 1, in, 1), .start = 0, .stop = 3}
+  };
+  const struct ref_graph g1 = GRAPH("bad", t, past_end, in, out);
+  const struct ref_graph g2 = GRAPH("bad", t, reversed, in, out);
+  const struct ref_graph g3 = GRAPH("bad", t, empty, in, out);
+  const struct ref_graph g4 = GRAPH("bad", t, negative, in, out);
+  const struct ref_graph g5 = GRAPH("bad", t, wrong_c, in, out);
+  expect_refusal("refuses a slice with stop > C", &g1, some_inputs);
+  expect_refusal("refuses a slice with start > stop", &g2, some_inputs);
+  expect_refusal("refuses an empty slice (start = stop)", &g3, some_inputs);
+  expect_refusal("refuses a slice with start < 0", &g4, some_inputs);
+  expect_refusal("refuses a slice output of other channels than "
+                 "stop - start", &g5, some_inputs);
+}
+
+static void test_refuse_shuffle(void) {
+  static const struct ref_tensor t[] = {{"x", 1, 6, 1, 1}, {"y", 1, 6, 1, 1}};
+  static const int in[] = {0}, out[] = {1};
+  static const struct ref_layer four[] = {
+    {LAYER("shuffle", REF_SHUFFLE, 1, in, 1), .groups = 4}
+  };
+  static const struct ref_layer none[] = {
+    {LAYER("shuffle", REF_SHUFFLE, 1, in, 1), .groups = 0}
+  };
+  const struct ref_graph g1 = GRAPH("bad", t, four, in, out);
+  const struct ref_graph g2 = GRAPH("bad", t, none, in, out);
+  expect_refusal("refuses a shuffle of 6 channels in 4 groups", &g1,
+                 some_inputs);
+  expect_refusal("refuses a shuffle in 0 groups", &g2, some_inputs);
+}
+
 /* }====================================================== */
 
 
@@ -666,6 +888,10 @@ int main(void) {
   test_add();
   test_plumbing();
   test_concat();
+  test_hardsigmoid();
+  test_mul();
+  test_shuffle();
+  test_slice();
   test_avgpool();
   test_maxpool();
   test_gap();
@@ -680,6 +906,12 @@ int main(void) {
   test_refuse_one_term_add();
   test_refuse_missing_output();
   test_refuse_linear_shape();
+  test_refuse_mul_channels();
+  test_refuse_mul_shape();
+  test_refuse_mul_output();
+  test_refuse_mul_arity();
+  test_refuse_slice();
+  test_refuse_shuffle();
   printf("%d passed, %d failed\n", passed, failed);
   return failed != 0;
 }

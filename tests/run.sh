@@ -17,7 +17,8 @@
 #   sandbox      specs that try to escape or exhaust the sandbox
 #   bench        a smoke run of the benchmarks: peers checked, a failed check refused
 #   safetensors  tests/safetensors_test.py: weights round trip, broken files
-#   onnx         tests/onnx_test.py: PyTorch models through ONNX vs PyTorch; broken files
+#   onnx         tests/onnx_test.py: PyTorch models through ONNX vs PyTorch; broken files;
+#                tests/onnx_ops_test.py: one small graph per operator vs numpy, refusals
 # The last line is "N passed, N failed"; the exit status is 1 if any failed.
 #
 # Environment: RANDOM_SEED (default 1) and RANDOM_COUNT (default 240) for
@@ -257,7 +258,9 @@ if ! $PY -B tests/random_convs.py --seed "$seed" --count "$count" --out "$T/rand
 fi
 generated=$(ls "$T"/random/*.lua 2>/dev/null | wc -l)
 [ "$generated" -ge 200 ] || fail "at least 200 random cases generated (got $generated)"
-cut -d' ' -f1 "$T/random/list" | xargs -r -P "$JOBS" -I{} bash tests/run.sh --job case {}
+# -march=native, so that the AVX-512 kernels meet the random shapes and
+# knobs; the sanitize and valgrind groups run their plain-C paths.
+cut -d' ' -f1 "$T/random/list" | CASE_CFLAGS="-O1 -march=native" xargs -r -P "$JOBS" -I{} bash tests/run.sh --job case {}
 G_MAX_SHOWN=15
 while read -r spec desc; do
   n=$(basename "$spec" .lua)
@@ -719,6 +722,7 @@ end_group
 # ---- i. ONNX: PyTorch models exported, generated, compared with PyTorch ----------
 group onnx
 python_tests onnx tests/onnx_test.py
+python_tests onnx_ops tests/onnx_ops_test.py
 end_group
 
 echo "total time $((SECONDS - START))s"

@@ -1,7 +1,8 @@
 """Random valid graphs of 1 to 4 layers for the differential shape fuzzer.
 
 Each graph mixes convolution (standard, grouped, depthwise, pointwise),
-pooling, batchnorm, activations, residual add and concat, on small odd
+pooling, batchnorm, activations, residual add and concat, squeeze-excite
+products, channel shuffles and slices, on small odd
 shapes, so that every kernel family meets borders, strides and tails.
 Usage: random_graphs.py --seed S --count N --out DIR   (writes DIR/g<seed>_<i>.lua)
 """
@@ -107,6 +108,34 @@ class Builder:
         return name
 
 
+    def channel_op(self, src):
+        """squeeze-excite scaling, a product, a shuffle or a slice of channels."""
+        rng = self.rng
+        c, h, w = self.shapes[src]
+        r = rng.random()
+        name = self.fresh("m")
+        if r < 0.4:
+            pooled, fc = self.fresh("gap"), self.fresh("fc")
+            self.emit('gap "%s" {from = "%s"}' % (pooled, src))
+            self.emit('pwconv "%s" {out = %d, from = "%s"}' % (fc, c, pooled))
+            self.shapes[fc] = (c, 1, 1)
+            gate = self.unary(fc, rng.choice(["sigmoid", "hardsigmoid"]))
+            pair = [src, gate] if rng.random() < 0.5 else [gate, src]
+            self.emit('mul "%s" {from = {"%s", "%s"}}' % (name, pair[0], pair[1]))
+        elif r < 0.55:
+            other = self.unary(src, rng.choice(["relu", "hardsigmoid"]))
+            self.emit('mul "%s" {from = {"%s", "%s"}}' % (name, src, other))
+        elif r < 0.8:
+            self.emit('shuffle "%s" {groups = %d, from = "%s"}' % (name, rng.choice(divisors(c)), src))
+        else:
+            start = rng.randint(0, c - 1)
+            stop = rng.randint(start + 1, c)
+            self.emit('slice "%s" {start = %d, stop = %d, from = "%s"}' % (name, start, stop, src))
+            c = stop - start
+        self.shapes[name] = (c, h, w)
+        return name
+
+
 def random_graph(rng, name):
     b = Builder(rng, name)
     c, h, w = rng.randint(1, 16), rng.randint(1, 17), rng.randint(1, 17)
@@ -116,17 +145,19 @@ def random_graph(rng, name):
     flat = False
     for _ in range(rng.randint(1, 4)):
         if flat:
-            cur = b.unary(cur, rng.choice(["relu", "sigmoid", "hardswish"]))
+            cur = b.unary(cur, rng.choice(["relu", "sigmoid", "hardswish", "hardsigmoid"]))
             continue
         r = rng.random()
         if r < 0.45:
             cur = b.conv(cur, rng.choice(["std", "grouped", "dw", "pw"]))
         elif r < 0.55:
             cur = b.pool(cur)
-        elif r < 0.65:
+        elif r < 0.62:
             cur = b.unary(cur, "batchnorm")
+        elif r < 0.70:
+            cur = b.unary(cur, rng.choice(["relu", "relu6", "hardswish", "sigmoid", "hardsigmoid"]))
         elif r < 0.78:
-            cur = b.unary(cur, rng.choice(["relu", "relu6", "hardswish", "sigmoid"]))
+            cur = b.channel_op(cur)
         elif r < 0.88:
             cur = b.merge(cur, rng.choice(["add", "concat"]))
         elif r < 0.94:
