@@ -20,6 +20,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -35,18 +37,29 @@ except ImportError as e:
 
 TOLERANCE = 1e-4
 FAILED = []
+# Each model's checks run in a thread of their own (the compiles of the
+# big nets dominate); their lines are kept per thread and printed in order.
+OUTPUT = threading.local()
+
+
+def say(line):
+    lines = getattr(OUTPUT, "lines", None)
+    if lines is None:
+        print(line)
+    else:
+        lines.append(line)
 
 
 def ok(name, detail=""):
-    print(f"ok {name}{' ' + detail if detail else ''}")
+    say(f"ok {name}{' ' + detail if detail else ''}")
 
 
 def fail(name, *details):
     FAILED.append(name)
-    print(f"FAIL {name}")
+    say(f"FAIL {name}")
     for d in details:
         for line in str(d).splitlines()[:12]:
-            print(f"     {line}")
+            say(f"     {line}")
 
 
 def randomize_batchnorm(model, gen):
@@ -143,8 +156,8 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
-def check_model(args, name, make, shape):
-    path, x, want = export(name, make, shape, args.tmp)
+def check_model(args, name, exported):
+    path, x, want = exported
     base = os.path.join(args.tmp, name)
     r = run([args.convgen, "--name", "net", "-o", base, path])
     if r.returncode != 0:
@@ -215,12 +228,22 @@ def main():
     ap.add_argument("--convgen", default="./convgen")
     ap.add_argument("--cc", default="cc")
     ap.add_argument("--tmp", default="build/tests/onnx")
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2")))
     args = ap.parse_args()
     os.makedirs(args.tmp, exist_ok=True)
     torch.set_num_threads(1)
-    for name, make, shape in MODELS:
-        check_model(args, name, make, shape)
+    # PyTorch exports one model at a time; convgen and cc run side by side.
+    exported = [(name, export(name, make, shape, args.tmp)) for name, make, shape in MODELS]
+
+    def checks(name, model):
+        OUTPUT.lines = []
+        check_model(args, name, model)
         check_emit_spec(args, name)
+        return OUTPUT.lines
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for lines in pool.map(lambda item: checks(*item), exported):
+            print("\n".join(lines), flush=True)
     for name, make, shape in REFUSED:
         check_refused(args, name, make, shape)
     check_bad_files(args)

@@ -8,7 +8,8 @@
 #   regressions  tests/specs/*.lua: small repros, checked the same way
 #   random       random single-conv layers (tests/random_convs.py) vs the reference
 #   graphs       random graphs of 1-4 layers (tests/fuzz/random_graphs.py), -O2 -march=native
-#   sanitize     random layers and graphs again, convgen and checker under ASan+UBSan
+#   sanitize     half the random layers, the graphs and regressions again, convgen
+#                and checker under ASan+UBSan (SANITIZE_ALL=1: every random layer)
 #   valgrind     small specs and a slice of the random cases under memcheck; convgen too
 #   strict       generated C under -Wconversion -Wshadow (gcc, clang) and cppcheck
 #   fuzz         inputs that once broke convgen, replayed through the fuzz targets
@@ -41,6 +42,14 @@ if [ "${1:-}" = "--job" ]; then
   clang)  # gcc builds it in the check job, at -Werror; clang with the strict flags
     clang $NET_WARN $STRICT_WARN -fsyntax-only "out/$arg.c" >"$T/specs/$arg.clang.log" 2>&1
     echo $? >"$T/specs/$arg.clang.status" ;;
+  strict) # a generated C file under gcc's strict flags: FILE
+    out=$T/strict/$(echo "$arg" | tr / _)
+    gcc $NET_WARN $STRICT_WARN -fsyntax-only "$arg" >"$out.log" 2>&1
+    echo $? >"$out.status" ;;
+  vgconvgen) # convgen itself under memcheck on a spec: SPEC
+    out=$T/valgrind/convgen_$(basename "$arg" .lua)
+    $VG ./convgen "$arg" >/dev/null 2>"$out.err"
+    echo $? >"$out.status" ;;
   case)   # one spec file checked against the reference: SPEC
     # The variant comes from the environment: CASE_CONVGEN (the generator
     # binary), CASE_CFLAGS (for the network; default -O1: the biggest
@@ -312,7 +321,11 @@ else
     cc -O1 -g $SAN -std=c99 -Iharness -c "harness/$f.c" -o "$T/asan/$f.o" || fail "harness/$f.c with $SAN"
   done
   : >"$T/sanitize/list"
-  for spec in $(cut -d' ' -f1 "$T/random/list" "$T/graphs/list") tests/specs/*.lua; do
+  # Half the random layers (the odd-numbered; valgrind takes even ones) keep
+  # make test inside its time; SANITIZE_ALL=1 takes them all.
+  step=2
+  [ -n "${SANITIZE_ALL:-}" ] && step=1
+  for spec in $(sed -n "1~${step}p" "$T/random/list" | cut -d' ' -f1) $(cut -d' ' -f1 "$T/graphs/list") tests/specs/*.lua; do
     [ -e "$spec" ] || continue
     cp "$spec" "$T/sanitize/" && echo "$T/sanitize/$(basename "$spec")" >>"$T/sanitize/list"
   done
@@ -338,15 +351,19 @@ else
     # the two MobileNets and the ResNeXt stage take minutes under memcheck (make verify-all)
     [ "$(stat -c %s "out/$(basename "$s" .lua).c" 2>/dev/null || echo 0)" -lt 5000000 ] && small_specs+=("$s")
   done
-  for spec in "${small_specs[@]}" $(head -n "${VALGRIND_RANDOM:-50}" "$T/random/list" | cut -d' ' -f1); do
+  # the even-numbered random cases: the sanitize group takes the odd ones
+  for spec in "${small_specs[@]}" $(sed -n '2~2p' "$T/random/list" | head -n "${VALGRIND_RANDOM:-50}" | cut -d' ' -f1); do
     cp "$spec" "$T/valgrind/" && echo "$T/valgrind/$(basename "$spec")" >>"$T/valgrind/list"
   done
   export CASE_CFLAGS="-O1 -g -mavx2 -mfma" CASE_RUN="$VG"
   run_cases "$T/valgrind/list"
   unset CASE_CFLAGS CASE_RUN
+  export VG
+  printf '%s\n' "${small_specs[@]}" | xargs -r -P "$JOBS" -I{} bash tests/run.sh --job vgconvgen {}
   for s in "${small_specs[@]}"; do
-    if $VG ./convgen "$s" >/dev/null 2>"$T/valgrind/convgen.err"; then pass; else
-      fail "convgen under memcheck on $s" "$(head -n 12 "$T/valgrind/convgen.err")"
+    out=$T/valgrind/convgen_$(basename "$s" .lua)
+    if [ "$(cat "$out.status")" = 0 ]; then pass; else
+      fail "convgen under memcheck on $s" "$(head -n 12 "$out.err")"
     fi
   done
   G_NOTE="${#small_specs[@]} specs, $(wc -l <"$T/valgrind/list") checked networks"
@@ -361,9 +378,13 @@ strict_files=()
 for n in "${names[@]}"; do
   [ -f "out/$n.c" ] && [ "$(stat -c %s "out/$n.c")" -lt 5000000 ] && strict_files+=("out/$n.c")
 done
-for f in "${strict_files[@]}" $(ls "$T"/graphs/*.c 2>/dev/null | grep -v '_ref\.c$'); do
-  if gcc $NET_WARN $STRICT_WARN -fsyntax-only "$f" 2>"$T/strict.log"; then pass; else
-    fail "$f with gcc $NET_WARN $STRICT_WARN" "$(grep -E 'error|warning' "$T/strict.log" | head -n 6)"
+mkdir -p "$T/strict"
+files=("${strict_files[@]}" $(ls "$T"/graphs/*.c 2>/dev/null | grep -v '_ref\.c$'))
+printf '%s\n' "${files[@]}" | xargs -r -P "$JOBS" -I{} bash tests/run.sh --job strict {}
+for f in "${files[@]}"; do
+  out=$T/strict/$(echo "$f" | tr / _)
+  if [ "$(cat "$out.status")" = 0 ]; then pass; else
+    fail "$f with gcc $NET_WARN $STRICT_WARN" "$(grep -E 'error|warning' "$out.log" | head -n 6)"
   fi
 done
 if ! command -v cppcheck >/dev/null 2>&1; then skip "cppcheck is not installed (apt-get install cppcheck)"; else
