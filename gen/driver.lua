@@ -33,9 +33,10 @@ options:
                        x.safetensors), which the spec names: save the spec beside it
   --weights FILE       read weights from this safetensors file (overrides the spec's)
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable)
-  --target T           avx512 (default): AVX-512 kernels where there are some, each
-                       with a plain-C path for compilers without AVX-512 enabled;
-                       generic: portable C99 only
+  --target T           avx512, avx2 or generic (default: the best this machine runs):
+                       avx512 and avx2 use intrinsics where convgen has a kernel for
+                       them, each with a plain-C path for compilers without that
+                       instruction set enabled; generic is portable C99 only
   --templates DIR      read kernel templates from DIR instead of the built-in ones
   --max-instructions N instruction budget of the spec, in millions (default 200)
   --max-memory MB      memory cap of the spec, in MiB (default 512)
@@ -81,8 +82,11 @@ local function parse_args(args)
       o.overrides[layer][knob] = math.tointeger(tonumber(n))
     elseif a == "--target" then
       o.target = value(a)
-      if o.target ~= "avx512" and o.target ~= "generic" then
-        util.usage("--target takes avx512 or generic, got '%s'", o.target)
+      local known = require("kernels").targets
+      local ok = false
+      for _, t in ipairs(known) do ok = ok or t == o.target end
+      if not ok then
+        util.usage("--target takes %s, got '%s'", table.concat(known, ", "), o.target)
       end
     elseif a == "--help" or a == "-h" then o.help = true
     elseif a == "--help-spec" then o.help_spec = true
@@ -155,7 +159,7 @@ local function run(args)
   graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
   if o.emit_spec then return emit_spec(o, net, given_weights) end
   local plan = require("plan").plan(graph, {name = o.name})
-  plan = require("schedule").schedule(plan, {overrides = o.overrides, target = o.target})
+  plan = require("schedule").schedule(plan, {overrides = o.overrides, target = o.target or host.cpu_target()})
 
   if o.summary then
     host.write_stdout(require("summary").summary(graph, plan))

@@ -9,6 +9,7 @@
 
 local util = require "util"
 local template = require "template"
+local kernels = require "kernels"
 
 local M = {}
 
@@ -133,7 +134,8 @@ local function layer_function(s)
   local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end}
   for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = s.fn .. "_" .. a[1] end
-  local body = template.render(s.kernel == "pwconv_avx512" and "pwconv_avx512.c.tpl" or template_of[s.kind], s, helpers)
+  if s.isa then helpers.ISA = kernels.isa[s.isa] end
+  local body = template.render(s.template or template_of[s.kind], s, helpers)
   return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
 end
 
@@ -273,10 +275,12 @@ function M.emit(plan, options)
   end
   local parts = {banner(plan, options, plan.prefix .. ".c")}
   if needs_math then parts[#parts + 1] = "#include <math.h>\n" end
+  local isas = {}
   for _, s in ipairs(plan.steps) do
-    if s.kernel == "pwconv_avx512" then
-      parts[#parts + 1] = "#if defined(__AVX512F__)\n#include <immintrin.h>\n#endif\n"
-      break
+    if s.isa and not isas[s.isa] then
+      isas[s.isa] = true
+      local isa = kernels.isa[s.isa]
+      parts[#parts + 1] = string.format("#if %s\n#include <%s>\n#endif\n", isa.guard, isa.header)
     end
   end
   if options.header_name then

@@ -269,6 +269,22 @@ void host_install_searcher(lua_State *L)
   lua_pop(L, 1);
 }
 
+/* host.cpu_target(): the best target this machine runs, for --target's
+   default: "avx512", "avx2" or "generic". */
+static int host_cpu_target(lua_State *L)
+{
+  const char *target = "generic";
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    target = "avx512";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    target = "avx2";
+#endif
+  lua_pushstring(L, target);
+  return 1;
+}
+
 int luaopen_host(lua_State *L)
 {
   static const luaL_Reg functions[] = {
@@ -278,6 +294,7 @@ int luaopen_host(lua_State *L)
     {"write_stderr", host_write_stderr},
     {"set_template_dir", host_set_template_dir},
     {"source", host_source},
+    {"cpu_target", host_cpu_target},
     {NULL, NULL}
   };
   luaL_newlib(L, functions);

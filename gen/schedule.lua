@@ -1,9 +1,9 @@
 -- schedule: stage 5, the knobs of every step.
 --
 -- In:  a plan; options.overrides = {[layer or fn name] = {knob = value}},
---      options.target = "avx512" (default) or "generic".
--- Out: the same plan with step.kernel (the template family: the step's
---      kind, or a target's own kernel such as "pwconv_avx512"),
+--      options.target = "avx512", "avx2" or "generic" (gen/kernels.lua).
+-- Out: the same plan with step.kernel (the step's kind, or a target's own
+--      kernel such as "pwconv_avx512", with step.template and step.isa),
 --      step.knobs = {name = value} and step.why = {name = reason} for
 --      every knob its template takes, and step.params.packed where the
 --      kernel reads its weights in an order of its own.
@@ -12,7 +12,7 @@
 -- is {value, reason, lowest, highest}: the range an override may take.
 
 local util = require "util"
-local tensor = require "tensor"
+local kernels = require "kernels"
 
 local M = {}
 
@@ -53,22 +53,6 @@ function defaults.linear(s)
   return {out_tile = {fit({16, 64, 256}, s.C_out), "outputs accumulated per pass over the input", 1, 4096}}
 end
 
--- The AVX-512 pointwise kernel (templates/pwconv_avx512.c.tpl): a tile
--- of mr channels x nv vectors of 16 pixels, mr * nv accumulators of the
--- 32 registers; pixel blocks whose rows of X fit in a quarter of L2.
-local function pwconv_avx512(s)
-  local P, K = s.y.H * s.y.W, s.C_in
-  local nv = math.min(3, (P + 15) // 16)
-  local mr = math.min(nv == 3 and 8 or 12, s.C_out)
-  local NR = 16 * nv
-  local block = math.max(NR, (262144 // (4 * K)) // NR * NR)
-  return {
-    mr = {mr, "output channels per register tile (weights broadcast)", 1, 28},
-    nv = {nv, "16-pixel vectors per register tile (one row of X loaded per k)", 1, 4},
-    px_block = {block, "pixels per block: the block's rows of X stay in L2", NR, 1 << 30},
-  }
-end
-
 local function no_knobs() return {} end
 for _, kind in ipairs{"avgpool", "maxpool", "gap", "add", "concat", "act", "affine", "mul", "shuffle", "slice"} do
   defaults[kind] = no_knobs
@@ -90,43 +74,22 @@ local function check_override_names(plan, overrides)
   end
 end
 
--- The kernel a step gets on a target: "avx512" has a fast path for
--- stride-1 ungrouped pointwise convs (falling back to plain C where
--- AVX-512 is not enabled); everything else is portable C.
-local function kernel_of(s, target)
-  if target == "avx512" and s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 then
-    return "pwconv_avx512"
-  end
-  return s.kind
-end
-
--- Weights [C_out][C_in] as the AVX-512 pointwise tile reads them:
--- [tile][k][mr], the last tile padded with zeros.
-local function pack_pointwise(s)
-  local w, mr, K = s.params.weight, s.knobs.mr, s.C_in
-  local tiles = (s.C_out + mr - 1) // mr
-  local packed = tensor.new(tiles * K * mr)
-  for oc = 0, s.C_out - 1 do
-    local t, r = oc // mr, oc % mr
-    for k = 0, K - 1 do packed:set((t * K + k) * mr + r, w:get(oc * K + k)) end
-  end
-  s.params.packed = packed
-end
-
 function M.schedule(plan, options)
   local overrides = options.overrides or {}
-  local target = options.target or "avx512"
+  local target = options.target or "generic"
   check_override_names(plan, overrides)
   for _, s in ipairs(plan.steps) do
-    s.kernel = kernel_of(s, target)
-    local d = (s.kernel == "pwconv_avx512" and pwconv_avx512 or defaults[s.kind])(s)
+    local fast = kernels.find(s, target)
+    s.kernel = fast and fast.name or s.kind
+    s.template, s.isa = fast and fast.template, fast and fast.isa
+    local wanted = overrides[s.name] or overrides[s.fn] or {}
+    local d = (fast and fast.knobs or defaults[s.kind])(s, wanted)
     s.knobs, s.why = {}, {}
     for knob, v in pairs(d) do s.knobs[knob], s.why[knob] = v[1], v[2] end
-    local wanted = overrides[s.name] or overrides[s.fn] or {}
     for _, knob in ipairs(util.keys_sorted(wanted)) do
       local v, range = wanted[knob], d[knob]
       if not range then
-        util.usage("--knob %s:%s: its %s kernel has no knob '%s'%s", s.name, knob, s.kind, knob,
+        util.usage("--knob %s:%s: its %s kernel has no knob '%s'%s", s.name, knob, s.kernel, knob,
           util.suggest(knob, util.keys_sorted(s.knobs)))
       end
       if v < range[3] or v > range[4] then
@@ -134,16 +97,9 @@ function M.schedule(plan, options)
       end
       s.knobs[knob], s.why[knob] = v, "set by --knob"
     end
-    if s.kernel == "pwconv_avx512" then
-      local NR = 16 * s.knobs.nv
-      if s.knobs.mr * s.knobs.nv > 28 then
-        util.usage("--knob %s: mr x nv = %d accumulators; the AVX-512 tile holds at most 28", s.name, s.knobs.mr * s.knobs.nv)
-      end
-      if s.knobs.px_block % NR ~= 0 then
-        util.usage("--knob %s: px_block = %d must be a multiple of 16 x nv = %d", s.name, s.knobs.px_block, NR)
-      end
-      pack_pointwise(s)
-    end
+    local problem = fast and fast.check and fast.check(s)
+    if problem then util.usage("--knob %s: %s", s.name, problem) end
+    if fast and fast.pack then fast.pack(s) end
   end
   return plan
 end

@@ -11,7 +11,8 @@ generated from random.Random("S:I") alone, so
 writes exactly that case again.  Every spec is valid by construction: the
 padded input is at least the dilated kernel along both axes.
 
-A line "-- knobs: c:oc_tile=3 ..." asks for those convgen --knob options.
+A line "-- knobs: c:oc_tile=3 ..." asks for those convgen --knob options,
+and "-- target: avx2" for convgen --target avx2.
 Prints one line per spec: its path, then a short description.
 stdlib only.
 """
@@ -19,6 +20,8 @@ import argparse
 import os
 import random
 import sys
+
+TARGETS = ["avx512", "avx2", "generic"]
 
 
 def pick_kernel(rng):
@@ -176,23 +179,30 @@ def make_case(seed, index):
     # groups == C_in is depthwise (no knobs), 1x1 without padding pointwise.
     # Stride-1 ungrouped pointwise gets the AVX-512 kernel (register tile of
     # mr channels x nv vectors, pixel blocks of px_block).
+    # Targets take turns by index (convgen --target): each case runs the
+    # kernels of its target under -march=native, and their plain-C paths
+    # under the sanitizers; the avx2 ones run their intrinsics under Valgrind.
+    target = TARGETS[index % len(TARGETS)]
     knobs = []
     pointwise = kh == kw == 1 and sum(pads) == 0
     if groups != c_in and rng.random() < 0.25:
-        if pointwise and groups == 1 and sh == sw == 1:
+        if pointwise and groups == 1 and sh == sw == 1 and target != "generic":
+            lanes, accumulators = (16, 28) if target == "avx512" else (8, 12)
             nv = rng.randint(1, 4)
-            knobs = ["c:mr=%d" % rng.randint(1, 28 // nv), "c:nv=%d" % nv,
-                     "c:px_block=%d" % (16 * nv * rng.randint(1, 4))]
+            knobs = ["c:mr=%d" % rng.randint(1, max(1, accumulators // nv)), "c:nv=%d" % nv,
+                     "c:px_block=%d" % (lanes * nv * rng.randint(1, 4))]
         else:
             knobs = ["c:oc_tile=%d" % rng.randint(1, 8), "c:ic_unroll=%d" % rng.randint(1, 8)]
             if pointwise:
                 knobs.append("c:px_tile=%d" % rng.choice([1, 3, 7, 16, 33, 64, 256]))
         desc += " knobs " + ",".join(k[2:] for k in knobs)
+    desc += " target " + target
 
     lines = [
         "-- %s: tests/random_convs.py --seed %d --only %d" % (name, seed, index),
         "-- " + desc,
     ]
+    lines.append("-- target: " + target)
     if knobs:
         lines.append("-- knobs: " + " ".join(knobs))
     lines.append('return net "%s" {' % name)

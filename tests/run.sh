@@ -8,6 +8,7 @@
 #   regressions  tests/specs/*.lua: small repros, checked the same way
 #   random       random single-conv layers (tests/random_convs.py) vs the reference
 #   graphs       random graphs of 1-4 layers (tests/fuzz/random_graphs.py), -O2 -march=native
+#   kernels      every target kernel on its edge cases (tests/kernel_cases.py), AVX2 under memcheck
 #   sanitize     half the random layers, the graphs and regressions again, convgen
 #                and checker under ASan+UBSan (SANITIZE_ALL=1: every random layer)
 #   valgrind     small specs and a slice of the random cases under memcheck; convgen too
@@ -61,6 +62,7 @@ if [ "${1:-}" = "--job" ]; then
     convgen=${CASE_CONVGEN:-./convgen} cflags=${CASE_CFLAGS:--O1} san=${CASE_SAN:-} objs=${CASE_OBJS:-$T}
     knobs=()
     for k in $(sed -n 's/^-- knobs: *//p' "$spec"); do knobs+=(--knob "$k"); done
+    for t in $(sed -n 's/^-- target: *//p' "$spec"); do knobs+=(--target "$t"); done
     problems=()
     {
       if ! $convgen "${knobs[@]}" -o "$base" "$spec"; then
@@ -308,6 +310,30 @@ export CASE_CFLAGS="-O2 -march=native"
 run_cases "$T/graphs/list"
 unset CASE_CFLAGS
 G_NOTE="seed ${GRAPH_SEED:-1}"
+end_group
+
+# ---- every target kernel on its edge cases (tests/kernel_cases.py) --------------
+# Each with its target's intrinsics (-march=native), then the avx2 ones again
+# under memcheck (Valgrind 3.19 runs AVX2, not AVX-512).
+group kernels
+mkdir -p "$T/kernels" "$T/kernels_vg"
+$PY -B tests/kernel_cases.py --out "$T/kernels" >"$T/kernels/list" 2>"$T/kernels/gen.err" ||
+  fail "tests/kernel_cases.py" "$(cat "$T/kernels/gen.err")"
+export CASE_CFLAGS="-O1 -march=native"
+run_cases "$T/kernels/list"
+if command -v valgrind >/dev/null 2>&1; then
+  : >"$T/kernels_vg/list"
+  while read -r spec rest; do
+    case $rest in *"target avx2"*)
+      cp "$spec" "$T/kernels_vg/" && echo "$T/kernels_vg/$(basename "$spec") $rest" >>"$T/kernels_vg/list" ;;
+    esac
+  done <"$T/kernels/list"
+  export CASE_CFLAGS="-O1 -g -mavx2 -mfma" CASE_RUN="valgrind --tool=memcheck --error-exitcode=1 -q"
+  run_cases "$T/kernels_vg/list"
+  unset CASE_RUN
+fi
+unset CASE_CFLAGS
+G_NOTE="$(wc -l <"$T/kernels/list") specs, $(wc -l <"$T/kernels_vg/list" 2>/dev/null || echo 0) under memcheck"
 end_group
 
 # ---- the differential set again, convgen and checker under ASan and UBSan -------
