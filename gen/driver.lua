@@ -33,9 +33,9 @@ options:
                        x.safetensors), which the spec names: save the spec beside it
   --weights FILE       read weights from this safetensors file (overrides the spec's)
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable)
-  --target T           avx512, avx2 or generic (default: the best this machine runs):
-                       avx512 and avx2 use intrinsics where convgen has a kernel for
-                       them, each with a plain-C path for compilers without that
+  --target T           avx512, avx2, neon or generic (default: the best this machine
+                       runs): the first three use intrinsics where convgen has a kernel
+                       for them, each with a plain-C path for compilers without that
                        instruction set enabled; generic is portable C99 only
   --templates DIR      read kernel templates from DIR instead of the built-in ones
   --max-instructions N instruction budget of the spec, in millions (default 200)

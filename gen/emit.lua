@@ -265,6 +265,11 @@ local alignment = [[
 #else
 #define CONVGEN_ALIGN
 #endif
+#if defined(__GNUC__)
+#define CONVGEN_UNUSED __attribute__((unused))
+#else
+#define CONVGEN_UNUSED
+#endif
 ]]
 
 function M.emit(plan, options)

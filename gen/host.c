@@ -270,7 +270,9 @@ void host_install_searcher(lua_State *L)
 }
 
 /* host.cpu_target(): the best target this machine runs, for --target's
-   default: "avx512", "avx2" or "generic". */
+   default: "avx512", "avx2", "neon" or "generic".  Every AArch64 core
+   has NEON (Advanced SIMD is part of the base architecture), so there is
+   nothing to ask the CPU there. */
 static int host_cpu_target(lua_State *L)
 {
   const char *target = "generic";
@@ -280,6 +282,8 @@ static int host_cpu_target(lua_State *L)
     target = "avx512";
   else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     target = "avx2";
+#elif defined(__aarch64__)
+  target = "neon";
 #endif
   lua_pushstring(L, target);
   return 1;

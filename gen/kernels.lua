@@ -22,9 +22,10 @@ local M = {}
 M.isa = {
   avx512 = {lanes = 16, registers = 32, guard = "defined(__AVX512F__)", header = "immintrin.h"},
   avx2 = {lanes = 8, registers = 16, guard = "defined(__AVX2__) && defined(__FMA__)", header = "immintrin.h"},
+  neon = {lanes = 4, registers = 32, guard = "defined(__ARM_NEON) && defined(__aarch64__)", header = "arm_neon.h"},
 }
 
-M.targets = {"avx512", "avx2", "generic"}
+M.targets = {"avx512", "avx2", "neon", "generic"}
 
 -- Weights [C_out][K] as a register tile of mr output channels reads
 -- them: [tile][k][mr], the last tile padded with zeros.
@@ -39,6 +40,20 @@ local function pack_rows(w, rows, K, mr)
 end
 M.pack_rows = pack_rows
 
+-- Pointwise kernels with vectors along pixels go in pixel blocks whose rows
+-- of X (K of them) fit in a quarter of L2, a whole number of tiles each.
+local function pixel_block(s, L, nv)
+  local NR = L * nv
+  return {math.max(NR, (262144 // (4 * s.C_in)) // NR * NR),
+    "pixels per block: the block's rows of X stay in L2", L, 1 << 30}
+end
+
+local function check_pixel_block(k, L)
+  if k.px_block % (L * k.nv) ~= 0 then
+    return string.format("px_block = %d must be a multiple of %d x nv = %d", k.px_block, L, L * k.nv)
+  end
+end
+
 -- ---- pointwise: stride 1, one group; a GEMM on NCHW (templates/pwconv_x86.c.tpl)
 -- A tile of mr channels x nv vectors of pixels, mr * nv accumulators
 -- leaving registers for nv input vectors and a broadcast weight; pixel
@@ -50,16 +65,14 @@ local function pointwise(isa_name)
     name = "pwconv_" .. isa_name, template = "pwconv_x86.c.tpl", isa = isa_name,
     takes = function(s) return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 end,
     knobs = function(s, given)
-      local P, K = s.y.H * s.y.W, s.C_in
+      local P = s.y.H * s.y.W
       local nv = given.nv or math.min(isa_name == "avx512" and 3 or 2, (P + L - 1) // L)
       local mr = math.max(1, math.min(max_acc // nv, isa_name == "avx512" and 8 or 6, s.C_out))
       if isa_name == "avx512" and nv < 3 then mr = math.min(12, max_acc // nv, s.C_out) end
-      local NR = L * nv
-      local block = math.max(NR, (262144 // (4 * K)) // NR * NR)
       return {
         mr = {mr, "output channels per register tile (weights broadcast)", 1, max_acc},
         nv = {nv, string.format("%d-pixel vectors per register tile (one row of X loaded per k)", L), 1, 4},
-        px_block = {block, "pixels per block: the block's rows of X stay in L2", L, 1 << 30},
+        px_block = pixel_block(s, L, nv),
       }
     end,
     check = function(s)
@@ -67,18 +80,266 @@ local function pointwise(isa_name)
       if k.mr * k.nv > max_acc then
         return string.format("mr x nv = %d accumulators; the %s tile holds at most %d", k.mr * k.nv, isa_name, max_acc)
       end
-      if k.px_block % (L * k.nv) ~= 0 then
-        return string.format("px_block = %d must be a multiple of %d x nv = %d", k.px_block, L, L * k.nv)
-      end
+      return check_pixel_block(k, L)
     end,
     pack = function(s) s.params.packed = pack_rows(s.params.weight, s.C_out, s.C_in, s.knobs.mr) end,
   }
 end
 
+-- ---- pointwise on small images (templates/pwconv_x86_channels.c.tpl)
+-- Below a few vectors of pixels (7x7 = 49: three vectors and one pixel)
+-- the vectors run along output channels: mv vectors of channels x np
+-- pixels.  Registers: mv * np accumulators and mv weight vectors (AVX-512
+-- broadcasts the input from memory inside the FMA; AVX2 needs one more).
+local function pointwise_channels(isa_name)
+  local isa = M.isa[isa_name]
+  local L = isa.lanes
+  local spare = isa_name == "avx512" and 0 or 1
+  local function max_np(mv) return (isa.registers - spare - mv) // mv end
+  return {
+    name = "pwconv_channels_" .. isa_name, template = "pwconv_x86_channels.c.tpl", isa = isa_name,
+    takes = function(s)
+      return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1
+        and s.y.H * s.y.W < 4 * L and s.C_out >= 2 * L
+    end,
+    knobs = function(s, given)
+      local P = s.y.H * s.y.W
+      local mv = given.mv or math.min(isa_name == "avx512" and 4 or 2, (s.C_out + L - 1) // L)
+      local np = math.max(1, math.min(max_np(mv), P))
+      local tiles = (P + np - 1) // np
+      np = (P + tiles - 1) // tiles            -- tiles of equal size, as far as they go
+      local kc = math.max(1, math.min(s.C_in, 24576 // (4 * mv * L)))
+      kc = (s.C_in + (s.C_in + kc - 1) // kc - 1) // ((s.C_in + kc - 1) // kc)   -- chunks of equal size
+      return {
+        mv = {mv, string.format("vectors of %d output channels per register tile (weights loaded)", L), 1, 8},
+        np = {np, "pixels per register tile (inputs broadcast), balanced over the image", 1, isa.registers},
+        kc = {kc, "input channels per chunk: the chunk of the weight tile stays in half of L1", 1, 1 << 20},
+      }
+    end,
+    check = function(s)
+      local k = s.knobs
+      if k.np > max_np(k.mv) then
+        return string.format("mv = %d leaves registers for np <= %d on %s", k.mv, max_np(k.mv), isa_name)
+      end
+    end,
+    pack = function(s) s.params.packed = pack_rows(s.params.weight, s.C_out, s.C_in, s.knobs.mv * L) end,
+  }
+end
+
+-- ---- pointwise on AArch64 NEON (templates/pwconv_neon.c.tpl)
+-- The same GEMM with 4-float vectors.  The FMA takes its weight from a
+-- lane of a vector register, so the tile's registers are mr * nv
+-- accumulators, nv input vectors and mr / 4 weight vectors (rounded up).
+-- 8 channels x 3 vectors is 29 of the 32; with one vector of pixels, 16
+-- channels share each input load instead.
+local function neon_registers(mr, nv) return mr * nv + nv + (mr + 3) // 4 end
+
+local function pointwise_neon()
+  local isa = M.isa.neon
+  local L, R = isa.lanes, isa.registers
+  return {
+    name = "pwconv_neon", template = "pwconv_neon.c.tpl", isa = "neon",
+    takes = function(s) return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 end,
+    knobs = function(s, given)
+      local P = s.y.H * s.y.W
+      local nv = given.nv or math.min(3, (P + L - 1) // L)
+      while not given.nv and given.mr and nv > 1 and neon_registers(given.mr, nv) > R do nv = nv - 1 end
+      local mr = math.min(nv == 1 and 16 or 8, s.C_out)
+      while mr > 1 and neon_registers(mr, nv) > R do mr = mr - 1 end
+      return {
+        mr = {mr, "output channels per register tile (weights read by lane)", 1, R},
+        nv = {nv, "4-pixel vectors per register tile (one row of X loaded per k)", 1, 4},
+        px_block = pixel_block(s, L, nv),
+      }
+    end,
+    check = function(s)
+      local k = s.knobs
+      if neon_registers(k.mr, k.nv) > R then
+        return string.format("mr = %d, nv = %d needs %d vector registers (accumulators, inputs, weights); NEON has %d",
+          k.mr, k.nv, neon_registers(k.mr, k.nv), R)
+      end
+      return check_pixel_block(k, L)
+    end,
+    pack = function(s) s.params.packed = pack_rows(s.params.weight, s.C_out, s.C_in, s.knobs.mr) end,
+  }
+end
+
+-- ---- fully connected (templates/linear_x86.c.tpl) ------------------------
+-- At batch 1 a GEMV, bound by reading the weights: tiles of nv vectors of
+-- outputs, weights packed [tile][in][nv * lanes] so each tile is one
+-- contiguous stream.  plan.lua hands the weight over as [in][out].
+local function linear(isa_name)
+  local isa = M.isa[isa_name]
+  local L = isa.lanes
+  return {
+    name = "linear_" .. isa_name, template = "linear_x86.c.tpl", isa = isa_name,
+    takes = function(s) return s.kind == "linear" end,
+    knobs = function(s)
+      local nv = math.max(1, math.min(8, (s.C_out + L - 1) // L))
+      return {nv = {nv, "output vectors per tile: independent accumulators hide the FMA latency", 1, isa.registers - 2}}
+    end,
+    pack = function(s)
+      local w, K, N = s.params.weight, s.C_in, s.C_out
+      local T = s.knobs.nv * L
+      local full, rest = N // T, N % T
+      local last_width = (rest + L - 1) // L * L
+      local packed = tensor.new(full * K * T + K * last_width)
+      for o = 0, N - 1 do
+        local t, j = o // T, o % T
+        local width = t < full and T or last_width
+        for i = 0, K - 1 do packed:set(t * K * T + i * width + j, w:get(i * N + o)) end
+      end
+      s.params.packed = packed
+    end,
+  }
+end
+
+-- ---- standard and grouped convolution, stride 1 or 2 along rows
+-- (templates/conv_x86.c.tpl).  Per group an implicit GEMM: a tile of mr
+-- output channels x mh output rows x nv vectors along a row, summing
+-- cin_g * kh * kw rank-1 updates (a broadcast weight times an input
+-- vector).  Stride 2 loads two vectors and keeps the even lanes; wider
+-- strides are left to the portable kernel.
+local function conv_x86(isa_name)
+  local isa = M.isa[isa_name]
+  local L, max_acc = isa.lanes, isa.registers - 4
+  local function ceil_div(a, b) return (a + b - 1) // b end
+  -- Cycles per (group, input channel, tap) of one tiling, by issue ports:
+  -- the FMAs (and stride 2's shuffles) go to two ports, the loads to two
+  -- others.  Compilers fold the weight broadcast into each FMA (a memory
+  -- operand), so every FMA is also a load; on top of those, each channel
+  -- tile reloads the input vectors.  FMAs do not depend on the tiling
+  -- (partial tiles do only their real channels): the fewest channel tiles
+  -- win, as measured on MobileNetV2's first layer and ResNeXt's.
+  local function cost(s, mr, nv, mh)
+    local cout_g, nvn = s.C_out // s.groups, ceil_div(s.y.W, L)
+    local loads_per_vec, shuffles = s.sw == 2 and 2 or 1, s.sw == 2 and 1 or 0
+    local oc_tiles = ceil_div(cout_g, mr)
+    local fma = cout_g * s.y.H * nvn
+    local vec = oc_tiles * s.y.H * nvn
+    local loads = vec * loads_per_vec + fma
+    return math.max(fma + vec * shuffles, loads) / 2, loads
+  end
+  return {
+    name = "conv_" .. isa_name, template = "conv_x86.c.tpl", isa = isa_name,
+    takes = function(s) return (s.kind == "conv" or s.kind == "gconv") and s.sw <= 2 end,
+    knobs = function(s, given)
+      local cout_g, nvn = s.C_out // s.groups, ceil_div(s.y.W, L)
+      local best, best_cost, best_loads
+      for mr = 1, math.min(cout_g, max_acc) do
+        for nv = 1, math.min(nvn, 4) do
+          for mh = 1, math.min(s.y.H, 4) do
+            -- mr: the smallest for its number of tiles, so tiles are even
+            local even = given.mr or ceil_div(cout_g, ceil_div(cout_g, mr)) == mr
+            local ok = even and mr * nv * mh <= max_acc and (not given.mr or given.mr == mr)
+              and (not given.nv or given.nv == nv) and (not given.mh or given.mh == mh)
+            if ok then
+              -- ties on the busiest port go to fewer loads (they still take
+              -- issue slots), then to the bigger tile (fewer loop trips)
+              local c, loads = cost(s, mr, nv, mh)
+              if not best or c < best_cost or (c == best_cost and (loads < best_loads
+                  or (loads == best_loads and mr * nv * mh > best[1] * best[2] * best[3]))) then
+                best, best_cost, best_loads = {mr, nv, mh}, c, loads
+              end
+            end
+          end
+        end
+      end
+      best = best or {1, 1, 1}
+      return {
+        mr = {best[1], "output channels per register tile (weights broadcast, lowest modelled load cost)", 1, max_acc},
+        nv = {best[2], string.format("%d-pixel vectors along a row per register tile", L), 1, 8},
+        mh = {best[3], "output rows per register tile (each weight broadcast serves them all)", 1, 8},
+      }
+    end,
+    check = function(s)
+      local k = s.knobs
+      if k.mr * k.nv * k.mh > max_acc then
+        return string.format("mr x nv x mh = %d accumulators; the %s tile holds at most %d",
+          k.mr * k.nv * k.mh, isa_name, max_acc)
+      end
+    end,
+    -- Per group, pack_rows's [tile][k][mr] with k = (ic, kh, kw): tiles
+    -- never straddle two groups.
+    pack = function(s)
+      local G, mr = s.groups, s.knobs.mr
+      local cout_g, K = s.C_out // G, (s.C_in // G) * s.kh * s.kw
+      local tiles, w = ceil_div(cout_g, mr), s.params.weight
+      local packed = tensor.new(G * tiles * K * mr)
+      for g = 0, G - 1 do
+        for oc = 0, cout_g - 1 do
+          local t, r = oc // mr, oc % mr
+          for k = 0, K - 1 do
+            packed:set(((g * tiles + t) * K + k) * mr + r, w:get((g * cout_g + oc) * K + k))
+          end
+        end
+      end
+      s.params.packed = packed
+    end,
+  }
+end
+
+-- ---- depthwise, column stride 1 or 2 (templates/dwconv_x86.c.tpl) ------
+-- Vectors of output pixels, the channel's taps broadcast in registers.
+-- Rows of at least two vectors go row by row, `rows` output rows per pass
+-- sharing each loaded input vector; narrower planes at stride 1 with the
+-- output as large as the input go as one flat run of pixels.
+local function depthwise(isa_name)
+  local isa = M.isa[isa_name]
+  local L, max_acc = isa.lanes, isa.registers - 4
+  -- flat unrolls every vector of the plane times every tap; past this
+  -- many loads the code outgrows the micro-op cache (and Valgrind's
+  -- translation of one block).
+  local flat_loads = 450
+  local function flat_ok(s)
+    return s.sh == 1 and s.sw == 1 and s.y.W == s.x.W and s.y.H == s.x.H
+      and (s.y.H * s.y.W + L - 1) // L * s.kh * s.kw <= flat_loads
+  end
+  return {
+    name = "dwconv_" .. isa_name, template = "dwconv_x86.c.tpl", isa = isa_name,
+    takes = function(s) return s.kind == "dwconv" and s.sw <= 2 end,
+    knobs = function(s, given)
+      local flat = given.flat or ((flat_ok(s) and s.y.W < 2 * L) and 1 or 0)
+      local free = isa.registers - math.min(s.kh * s.kw, isa.registers // 2) - 2
+      -- a row of one vector leaves registers for more rows (measured: 7x7 outputs of
+      -- stride 2 run faster with 4 than with 2)
+      local wide = s.y.W > L and 1 or 2
+      local rows = given.rows or math.max(1, math.min((isa_name == "avx512" and 2 or 1) * wide, s.y.H))
+      local nv, why
+      if flat == 1 then
+        -- the plane's vectors in equal tiles, as large as the free registers allow
+        local vectors = (s.y.H * s.y.W + L - 1) // L
+        local tiles = (vectors + free - 1) // free
+        nv, rows = (vectors + tiles - 1) // tiles, 1
+        why = string.format("%d-pixel vectors of the plane per register tile (taps in order across them)", L)
+      else
+        nv = math.max(1, math.min(s.y.W // L, free // rows, max_acc // rows))
+        why = string.format("%d-pixel vectors per row in the interior loop, accumulators beside the broadcast taps", L)
+      end
+      return {
+        flat = {flat, flat == 1 and "rows narrower than two vectors: the plane as one run of pixels fills the lanes"
+          or "row by row: rows of two vectors or more, or not stride 1 with same-size output", 0, 1},
+        rows = {rows, flat == 1 and "1: flat has no rows" or "output rows per pass share each loaded input vector", 1, 8},
+        nv = {nv, why, 1, max_acc},
+      }
+    end,
+    check = function(s)
+      local k = s.knobs
+      if k.rows * k.nv > max_acc then
+        return string.format("rows x nv = %d accumulators; the %s tile holds at most %d", k.rows * k.nv, isa_name, max_acc)
+      end
+      if k.flat == 1 and not flat_ok(s) then
+        return string.format("flat = 1 needs stride 1, an output as large as the input and at most %d vectors x taps a plane", flat_loads)
+      end
+    end,
+  }
+end
+
 -- The catalogue, per target, in order of preference.
 M.by_target = {
-  avx512 = {pointwise("avx512")},
-  avx2 = {pointwise("avx2")},
+  avx512 = {pointwise_channels("avx512"), pointwise("avx512"), linear("avx512"), conv_x86("avx512"), depthwise("avx512")},
+  avx2 = {pointwise_channels("avx2"), pointwise("avx2"), linear("avx2"), conv_x86("avx2"), depthwise("avx2")},
+  neon = {pointwise_neon()},
   generic = {},
 }
 

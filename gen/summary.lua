@@ -61,10 +61,17 @@ function M.summary(graph, plan)
   for _, k in ipairs(util.keys_sorted(kernels)) do kinds[#kinds + 1] = string.format("%d %s", kernels[k], k) end
   lines[#lines + 1] = string.format("net '%s': %d layers -> %d generated steps (%s)", graph.name, #graph.layers,
     #plan.steps, table.concat(kinds, ", "))
-  local emitted = 0
+  local emitted, targeted = 0, {}
   for _, s in ipairs(plan.steps) do
-    for _, t in pairs(s.params) do emitted = emitted + #t end
+    -- a kernel that packs its weights emits the packed copy only
+    for name, t in pairs(s.params) do
+      if not (name == "weight" and s.params.packed) then emitted = emitted + #t end
+    end
+    if s.kernel ~= s.kind then targeted[s.kernel] = (targeted[s.kernel] or 0) + 1 end
   end
+  local fast = {}
+  for _, k in ipairs(util.keys_sorted(targeted)) do fast[#fast + 1] = string.format("%d %s", targeted[k], k) end
+  lines[#lines + 1] = "target kernels: " .. (#fast > 0 and table.concat(fast, ", ") or "none (portable C)")
   lines[#lines + 1] = string.format("parameters: %s, batchnorm statistics included (%s bytes as float32)",
     commas(total_params), commas(4 * total_params))
   lines[#lines + 1] = string.format("weights in the generated C: %s floats (%s bytes), batchnorm folded",

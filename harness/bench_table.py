@@ -164,6 +164,35 @@ def totals(rows):
     return sums
 
 
+def family_table(rows, roof):
+    """Per kind of layer: each implementation's total, the generated code's
+    GFLOP/s and % of peak FMA, and on how many layers it is as fast as the
+    faster peer (within 3%, the pointwise target) or faster than oneDNN."""
+    peers = [i for i in TIMED_PEERS if i != "generated"]
+    lines = ["| kind | layers | " + " | ".join(TIMED_PEERS) + " | generated GFLOP/s (% of peak) | "
+             "generated / faster peer | layers within 3% of the faster peer | layers at least as fast as oneDNN |",
+             "|---|---:|" + "---:|" * len(TIMED_PEERS) + "---:|---:|---:|---:|"]
+    families = []
+    for r in rows:
+        if r["case"]["family"] != "net" and r["case"]["family"] not in families:
+            families.append(r["case"]["family"])
+    for fam in families:
+        group = [r for r in rows if r["case"]["family"] == fam and all(r["results"][i] for i in TIMED_PEERS)]
+        if not group:
+            continue
+        ms = {i: sum(r["results"][i]["median"] for r in group) for i in TIMED_PEERS}
+        flops = sum(r["flops"] for r in group)
+        gflops = flops / (ms["generated"] / 1e3) / 1e9
+        best_peer = min(ms[p] for p in peers)
+        close = sum(1 for r in group
+                    if r["results"]["generated"]["median"] <= 1.03 * min(r["results"][p]["median"] for p in peers))
+        vs_onednn = sum(1 for r in group if r["results"]["generated"]["median"] <= r["results"]["onednn"]["median"])
+        lines.append(f"| {fam} | {len(group)} | " + " | ".join(f"{fmt_ms(ms[i])} ms" for i in TIMED_PEERS) +
+                     f" | {gflops:.1f} ({100 * gflops * 1e9 / roof.flops:.0f}%) | {ms['generated'] / best_peer:.2f} | "
+                     f"{close} of {len(group)} | {vs_onednn} of {len(group)} |")
+    return lines
+
+
 def summary_table(rows, torch, roof):
     sums = totals(rows)
     whole = next((r for r in rows if r["case"]["family"] == "net"), None)
@@ -264,6 +293,8 @@ def main():
         torch_rows = torch["results"] if torch and net == "mobilenet_v2" and any(
             r["case"]["family"] == "net" for r in rows) else []
         md += ["", f"### {net} (batch {facts['batch']})", ""] + case_table(net, rows)
+        md += ["", f"Per kind of layer, {net} (sums of per-layer medians; layers every implementation ran):", ""]
+        md += family_table(rows, roof)
         md += ["", f"Totals for {net}:", ""] + summary_table(rows, torch_rows, roof)
         obj = os.path.join(os.path.dirname(os.path.abspath(args.dir)), f"{net}_bench.o")
         mem = memory_table(facts, read_rss(os.path.join(args.dir, f"{net}.rss.json")), text_bytes(obj),

@@ -15,9 +15,17 @@ Prints one line per spec: its path, then a short description.  stdlib only.
 import argparse
 import os
 
-TARGETS = {"avx512": 16, "avx2": 8}
+# neon's rows run its intrinsics only under make check-arm (qemu-aarch64);
+# on x86, tests/run.sh compiles and checks their plain-C path.
+TARGETS = {"avx512": 16, "avx2": 8, "neon": 4}
+# The families a target has kernels for, where not every family below
+# (gen/kernels.lua's by_target); other rows are not written for it.
+FAMILIES = {"neon": {"pwconv"}}
 
-# (family, (C, H, W), layer fields, knob sets as {knob: value per lane count})
+X86 = ("avx512", "avx2")
+
+# (family, (C, H, W), layer fields, activation, knob sets).  A knob set is
+# {knob: value}, with "only": (targets) where its knobs are one kernel's.
 CASES = [
     # pointwise: pixels 1, 5, 8, 15, 16, 17, 33, 49, 196, 65; channels off the tile
     ("pwconv", (7, 1, 1), 'out = 13, bias = true', "relu6", []),
@@ -27,9 +35,89 @@ CASES = [
     ("pwconv", (16, 4, 4), 'out = 24, bias = true', "relu", []),
     ("pwconv", (5, 1, 17), 'out = 13', "hardsigmoid", []),
     ("pwconv", (12, 3, 11), 'out = 29, bias = true', None, [{"mr": 3, "nv": 2}, {"mr": 1, "nv": 4}]),
-    ("pwconv", (32, 7, 7), 'out = 40, bias = true', "relu6", [{"mr": 4, "nv": 1}]),
+    ("pwconv", (32, 7, 7), 'out = 20, bias = true', "relu6", [{"mr": 4, "nv": 1}]),
+    # pointwise on small images, vectors along channels (x86: fewer than four
+    # vectors of pixels, two vectors of channels or more): channel tails, pixel
+    # tails, K in chunks
+    ("pwconv", (32, 7, 7), 'out = 40, bias = true', "relu6", []),
+    ("pwconv", (17, 1, 1), 'out = 48', "hardswish", [{"only": X86, "mv": 1, "np": 1}]),
+    ("pwconv", (40, 3, 5), 'out = 33, bias = true', "sigmoid", [{"only": X86, "mv": 2, "np": 4, "kc": 7}]),
+    ("pwconv", (200, 5, 5), 'out = 96, bias = true', "hardsigmoid", [{"only": X86, "mv": 3, "np": 3, "kc": 64}]),
+    ("pwconv", (70, 2, 3), 'out = 72', "relu", [{"only": X86, "mv": 1, "np": 6, "kc": 1}]),
     ("pwconv", (24, 14, 14), 'out = 20', "relu", [{"mr": 4, "nv": 3, "px_block": 3}, {"mr": 2, "nv": 1, "px_block": 1}]),
     ("pwconv", (6, 5, 13), 'out = 7, bias = true', "sigmoid", [{"mr": 7, "nv": 1}]),
+    # depthwise: output widths 1, 7, 15, 16, 17, 33 (tails of every kind), flat and
+    # by rows; stride 2 on odd sizes; pads 0, 1, 2 and uneven; 5x5, 7x7;
+    # dilation 2; channel multiplier 2; every activation; MobileNetV2's shapes
+    ("dwconv", (3, 5, 1), 'k = 3, pad = 1', "relu", []),
+    ("dwconv", (4, 7, 7), 'k = 3, pad = 1, bias = false', "relu6", [{"flat": 0}, {"flat": 0, "rows": 3}]),
+    ("dwconv", (2, 9, 15), 'k = 3, pad = 1', "hardswish", [{"flat": 0, "rows": 4, "nv": 1}]),
+    ("dwconv", (3, 6, 16), 'k = 3, pad = 1, bias = false', "hardsigmoid", [{"flat": 1}, {"rows": 4, "nv": 2}]),
+    ("dwconv", (2, 5, 17), 'k = 3, pad = 1', "sigmoid", [{"flat": 0}]),
+    ("dwconv", (2, 11, 33), 'k = 3, pad = 1', "relu6", [{"rows": 3, "nv": 2}, {"rows": 1, "nv": 1}, {"flat": 1}]),
+    ("dwconv", (3, 13, 35), 'k = 3, stride = 2, pad = 1', "relu6", [{"rows": 3}]),
+    ("dwconv", (2, 9, 67), 'k = 3, stride = 2, pad = 1, bias = false', None, [{"nv": 1}, {"rows": 2, "nv": 3}]),
+    ("dwconv", (2, 8, 31), 'k = 3, stride = 2', "relu", []),
+    ("dwconv", (2, 10, 20), 'k = 3, pad = 2', None, [{"rows": 3}]),
+    ("dwconv", (2, 9, 23), 'k = 3, stride = 2, pad = {top = 0, bottom = 2, left = 1, right = 0}', "hardswish", []),
+    ("dwconv", (2, 7, 19), 'k = 3, pad = {top = 2, bottom = 0, left = 0, right = 2}', None, [{"flat": 0}]),
+    ("dwconv", (3, 14, 14), 'k = 5, pad = 2', "relu6", [{"flat": 0}]),
+    ("dwconv", (2, 15, 37), 'k = 5, stride = 2, pad = 2, bias = false', "hardsigmoid", []),
+    ("dwconv", (2, 12, 40), 'k = 7, pad = 3', "hardswish", [{"rows": 1, "nv": 2}]),
+    ("dwconv", (2, 9, 9), 'k = 7, pad = 3', None, []),
+    ("dwconv", (2, 12, 21), 'k = 3, pad = 2, dilation = 2', "relu", [{"flat": 0}]),
+    ("dwconv", (2, 13, 36), 'k = 3, stride = 2, pad = 2, dilation = 2', None, []),
+    ("dwconv", (3, 8, 18), 'mult = 2, k = 3, pad = 1', "relu6", []),
+    ("dwconv", (2, 9, 20), 'mult = 2, k = 3, stride = 2, pad = 1, bias = false', "sigmoid", []),
+    ("dwconv", (2, 10, 20), 'k = 3, stride = {2, 1}, pad = 1', None, []),
+    ("dwconv", (2, 10, 20), 'k = 3, stride = {1, 2}, pad = 1', "relu", []),
+    ("dwconv", (2, 10, 20), 'k = 3, stride = 3, pad = 1', None, []),
+    ("dwconv", (2, 1, 40), 'k = 3, pad = 1', "relu6", []),
+    ("dwconv", (2, 2, 2), 'k = 5, pad = 2, bias = false', None, []),
+    ("dwconv", (2, 112, 112), 'k = 3, pad = 1', "relu6", []),
+    ("dwconv", (2, 112, 112), 'k = 3, stride = 2, pad = 1', "relu6", []),
+    ("dwconv", (2, 56, 56), 'k = 3, pad = 1', "relu6", []),
+    ("dwconv", (2, 56, 56), 'k = 3, stride = 2, pad = 1', "relu6", []),
+    ("dwconv", (2, 28, 28), 'k = 3, pad = 1', "relu6", [{"flat": 0}]),
+    ("dwconv", (2, 28, 28), 'k = 3, stride = 2, pad = 1', "relu6", []),
+    ("dwconv", (2, 14, 14), 'k = 3, pad = 1', "relu6", []),
+    ("dwconv", (2, 14, 14), 'k = 3, stride = 2, pad = 1', "relu6", []),
+    ("dwconv", (2, 7, 7), 'k = 3, pad = 1', "relu6", []),
+    # linear: outputs 1, 7, 16, 17, 129, 1000; tiles of nv vectors with remainders
+    ("linear", (5, 1, 1), 'out = 1', None, []),
+    ("linear", (33, 1, 1), 'out = 7, bias = true', "relu6", [{"nv": 1}]),
+    ("linear", (16, 1, 1), 'out = 16', "hardswish", []),
+    ("linear", (9, 1, 1), 'out = 17, bias = true', "sigmoid", [{"nv": 2}]),
+    ("linear", (40, 1, 1), 'out = 129, bias = true', "relu", [{"nv": 3}, {"nv": 11}]),
+    ("linear", (1280, 1, 1), 'out = 1000, bias = true', "hardsigmoid", []),
+    # conv, grouped conv: widths out 1, 7, 15, 16, 17, 33; stride 2 on odd sizes;
+    # pads 0, 1, 2 and uneven; 1x3, 5x5, 7x7; dilation 2; channels per group
+    # 1 to 32 with C_out off the tile; edge tiles and clean loop tiles
+    ("conv", (3, 9, 9), 'out = 5, k = 3, stride = 2, pad = 1, bias = true', "relu6", []),
+    ("conv", (3, 15, 15), 'out = 32, k = 3, stride = 2, pad = 1', "relu6", [{"mr": 4, "nv": 1, "mh": 2}]),
+    ("conv", (128, 7, 7), 'out = 128, k = 3, pad = 1, groups = 32, bias = true', "relu", [{"mr": 3, "nv": 1, "mh": 3}]),
+    ("conv", (64, 9, 17), 'out = 64, k = 3, stride = 2, pad = 1, groups = 2', "hardswish", []),
+    ("conv", (4, 3, 1), 'out = 6, k = 3, pad = 1, bias = true', None, []),
+    ("conv", (6, 5, 15), 'out = 7, k = 3, pad = 1', "hardsigmoid", [{"mr": 3, "nv": 1, "mh": 3}]),
+    ("conv", (8, 4, 16), 'out = 8, k = 3, pad = 1, groups = 2, bias = true', "sigmoid", []),
+    ("conv", (5, 3, 17), 'out = 10, k = 3, pad = 1, groups = 5, bias = true', None, []),
+    ("conv", (4, 6, 33), 'out = 9, k = 3, pad = 1', "relu", [{"mr": 2, "nv": 3, "mh": 2}]),
+    ("conv", (3, 8, 20), 'out = 4, k = 3, bias = true', None, []),
+    ("conv", (4, 7, 19), 'out = 6, k = 3, pad = {top = 0, bottom = 2, left = 2, right = 1}', "relu", []),
+    ("conv", (4, 5, 23), 'out = 4, kh = 1, kw = 3, pad = {0, 1}, bias = true', None, []),
+    ("conv", (3, 21, 37), 'out = 8, k = 5, stride = 2, pad = 2', "relu", [{"mr": 8, "nv": 1, "mh": 1}]),
+    ("conv", (3, 32, 45), 'out = 16, k = 7, stride = 2, pad = 3, bias = true', "relu", []),
+    ("conv", (8, 12, 21), 'out = 8, k = 3, pad = 2, dilation = 2, groups = 4', "relu6", []),
+    ("conv", (4, 13, 35), 'out = 4, k = 3, pad = 1, dilation = 2, stride = 2, bias = true', None, []),
+    ("conv", (512, 9, 9), 'out = 512, k = 3, stride = 2, pad = 1, groups = 16, bias = true', "relu", []),
+    ("conv", (256, 14, 14), 'out = 256, k = 3, pad = 1, groups = 32, bias = true', "relu", [{"mr": 4, "nv": 1, "mh": 2}]),
+    ("conv", (64, 14, 14), 'out = 64, k = 3, stride = 2, pad = 1, groups = 2', "relu", []),
+    ("conv", (4, 9, 10), 'out = 4, k = 3, stride = {2, 1}, pad = 1', "hardswish", []),
+    ("conv", (4, 9, 37), 'out = 5, k = 3, stride = {1, 2}, pad = 1, bias = true', None, []),
+    ("conv", (2, 2, 3), 'out = 3, k = 5, pad = 2, bias = true', "sigmoid", []),
+    ("conv", (8, 5, 70), 'out = 8, k = 3, pad = 1, groups = 2', "relu", [{"mr": 4, "nv": 1, "mh": 1}]),
+    ("conv", (3, 5, 100), 'out = 8, k = 3, stride = 2, pad = 1, bias = true', "relu6", [{"mr": 2, "nv": 1, "mh": 2}]),
+    ("conv", (6, 6, 40), 'out = 6, k = 3, stride = 2, groups = 3', None, [{"mr": 1, "nv": 2, "mh": 1}]),
 ]
 
 
@@ -37,6 +125,8 @@ def knob_line(knobs, lanes):
     """px_block is given in register tiles (lanes x nv pixels), the rest as is."""
     parts = []
     for k, v in sorted(knobs.items()):
+        if k == "only":
+            continue
         if k == "px_block":
             v = v * lanes * knobs.get("nv", 1)
         parts.append("c:%s=%d" % (k, v))
@@ -51,7 +141,11 @@ def main():
     i = 0
     for family, (c, h, w), fields, act, knob_sets in CASES:
         for target, lanes in TARGETS.items():
+            if family not in FAMILIES.get(target, {family}):
+                continue
             for knobs in [None] + knob_sets:
+                if knobs and target not in knobs.get("only", TARGETS):
+                    continue
                 i += 1
                 name = "k_%s_%s_%d" % (family, target, i)
                 lines = ["-- %s %dx%dx%d {%s}%s" % (family, c, h, w, fields, " +" + act if act else ""),

@@ -1,0 +1,377 @@
+$-- Depthwise convolution (groups == C_in, channel multiplier C_out / C_in),
+$-- NCHW, with AVX-512 (16-float vectors) or AVX2+FMA (8), vectorised over
+$-- output pixels.  A channel's taps are broadcast into registers once.
+$-- Two ways over a channel plane, chosen by the `flat` knob:
+$--   rows: `rows` output rows per pass (a loaded input vector feeds every
+$--     row of the pass that reads it), `nv` vectors per row in the loop
+$--     over the interior columns; border rows come from the row runs and
+$--     the edge vectors of a row are peeled with constant masks.  Stride 2
+$--     loads two vectors and keeps the even or the odd lanes.
+$--   flat: stride 1 with the output as wide as the input: the plane is
+$--     one run of pixels, so every tap is the same shifted load for every
+$--     pixel, with a constant mask per vector and tap for the borders.
+$--     Narrow planes (7x7, 14x14) then fill every lane.
+$-- Lanes outside the plane are masked off, never read or written.
+$local L = ISA.lanes
+$local V, op = L == 16 and "__m512" or "__m256", L == 16 and "_mm512_" or "_mm256_"
+$local HW, OHW, KK = x.H * x.W, y.H * y.W, kh * kw
+$local mult = C_out // C_in
+$local R, nv, flat = knobs.rows, knobs.nv, knobs.flat == 1
+$assert(groups == C_in, "dwconv_x86: groups must equal C_in")
+$assert(sw == 1 or sw == 2, "dwconv_x86: column stride 1 or 2")
+$assert(R >= 1 and nv >= 1 and R * nv <= ISA.registers - 4, "dwconv_x86: bad tile knobs")
+$assert(not flat or (sh == 1 and sw == 1 and y.W == x.W and y.H == x.H), "dwconv_x86: flat needs stride 1 and 'same' size")
+$local vector_act = {relu = true, relu6 = true, hardswish = true, hardsigmoid = true}
+$local function f(name, ...) return op .. name .. "(" .. table.concat({...}, ", ") .. ")" end
+$local consts, const_order = {}, {}
+$local function need(name, decl)
+$  if not consts[name] then consts[name] = decl; const_order[#const_order + 1] = name end
+$  return name
+$end
+$local function finish(v)
+$  if not vector_act[act] then return v end
+$  local zero = need("zero", f("setzero_ps"))
+$  if act == "relu" then return f("max_ps", v, zero) end
+$  local six = need("six", f("set1_ps", "6.0f"))
+$  if act == "relu6" then return f("min_ps", f("max_ps", v, zero), six) end
+$  local three, sixth = need("three", f("set1_ps", "3.0f")), need("sixth", f("set1_ps", "1.0f / 6.0f"))
+$  local hs = f("mul_ps", f("min_ps", f("max_ps", f("add_ps", v, three), zero), six), sixth)
+$  if act == "hardswish" then return f("mul_ps", v, hs) end
+$  return hs
+$end
+$-- A mask of lanes: an __mmask16 constant, or an AVX2 vector of them.
+$local function mask_of(lanes, n)
+$  local bits = 0
+$  for i = 0, n - 1 do if lanes[i] then bits = bits | (1 << i) end end
+$  return bits, (1 << n) - 1
+$end
+$local function mask_name(bits)
+$  if L == 16 then return string.format("0x%04x", bits) end
+$  local v = {}
+$  for i = 0, 7 do v[#v + 1] = (bits >> i) & 1 == 1 and "-1" or "0" end
+$  return need(string.format("lanes_%02x", bits), "_mm256_setr_epi32(" .. table.concat(v, ", ") .. ")")
+$end
+$local function load(ptr, bits)
+$  if bits == (1 << L) - 1 then return f("loadu_ps", ptr) end
+$  if bits == 0 then return f("setzero_ps") end
+$  if L == 16 then return f("maskz_loadu_ps", mask_name(bits), ptr) end
+$  return f("maskload_ps", ptr, mask_name(bits))
+$end
+$local function store(ptr, v, n)
+$  if n == L then return f("storeu_ps", ptr, v) end
+$  local bits = (1 << n) - 1
+$  if L == 16 then return f("mask_storeu_ps", ptr, mask_name(bits), v) end
+$  return f("maskstore_ps", ptr, mask_name(bits), v)
+$end
+$-- The even (sel 0) or odd (sel 1) lanes of the 2L floats lo:hi.
+$local function deinterleave(lo, hi, sel)
+$  if L == 16 then
+$    local idx = {}
+$    for i = 0, 15 do idx[#idx + 1] = tostring(2 * i + sel) end
+$    local name = need(sel == 0 and "even" or "odd", "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")")
+$    return string.format("_mm512_permutex2var_ps(%s, %s, %s)", lo, name, hi)
+$  end
+$  local pick = sel == 0 and "_MM_SHUFFLE(2, 0, 2, 0)" or "_MM_SHUFFLE(3, 1, 3, 1)"
+$  return string.format("_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(%s, %s, %s)), _MM_SHUFFLE(3, 1, 2, 0)))", lo, hi, pick)
+$end
+$-- "p + ow * 2 - 1", "p + 3", "p": a pointer plus an expression (or nil) and a constant.
+$local function at(ptr, var, off)
+$  if var then ptr = ptr .. " + " .. var end
+$  if off == 0 then return ptr end
+$  return string.format("%s %s %d", ptr, off > 0 and "+" or "-", math.abs(off))
+$end
+$-- One register tile: accumulators accs = {{name, out = pointer, n = lanes,
+$-- taps = {{t = tap, row = input row pointer, var = column expression or
+$-- nil, off = constant column, lanes = {[i] = true}}}}}.
+$-- Loads are shared by the accumulators that read the same vector.  Appends
+$-- C lines to `body`.
+$local function tile(body, accs)
+$  local init = B and "bias" or f("setzero_ps")
+$  for _, a in ipairs(accs) do body[#body + 1] = string.format("%s %s = %s;", V, a.name, init) end
+$  local vecs, order = {}, {}
+$  local function use(key, make, a, t)
+$    local v = vecs[key]
+$    if not v then v = {make = make, users = {}}; vecs[key] = v; order[#order + 1] = key end
+$    v.users[#v.users + 1] = {a = a, t = t}
+$  end
+$  -- stride 2: pairs of loads at one base, by base, with the lanes each sel needs
+$  local pairs_, pair_order = {}, {}
+$  -- tap by tap across the accumulators: independent FMAs side by side
+$  local most = 0
+$  for _, a in ipairs(accs) do most = math.max(most, #a.taps) end
+$  for ti = 1, most do
+$    for _, a in ipairs(accs) do
+$      local tp = a.taps[ti]
+$      if not tp then
+$      elseif sw == 1 then
+$        local bits = mask_of(tp.lanes, L)
+$        local ptr = at(tp.row, tp.var, tp.off)
+$        use(ptr .. "|" .. bits, {load(ptr, bits)}, a.name, tp.t)
+$      else
+$        local sel = tp.off % 2
+$        local base = at(tp.row, tp.var, tp.off - sel)
+$        local p = pairs_[base]
+$        if not p then p = {base = base, lanes = {{}, {}}, users = {{}, {}}}; pairs_[base] = p; pair_order[#pair_order + 1] = base end
+$        for i = 0, L - 1 do if tp.lanes[i] then p.lanes[sel + 1][2 * i + sel] = true end end
+$        table.insert(p.users[sel + 1], {a = a.name, t = tp.t})
+$      end
+$    end
+$  end
+$  for _, base in ipairs(pair_order) do
+$    local p = pairs_[base]
+$    local elements = {}
+$    for sel = 1, 2 do for k in pairs(p.lanes[sel]) do elements[k] = true end end
+$    local lo = load(p.base, mask_of(elements, L))
+$    local hi_lanes = {}
+$    for k = 0, L - 1 do hi_lanes[k] = elements[L + k] end
+$    local hi = load(at(p.base, nil, L), mask_of(hi_lanes, L))
+$    body[#body + 1] = "{"
+$    body[#body + 1] = string.format("const %s lo = %s, hi = %s;", V, lo, hi)
+$    for sel = 0, 1 do
+$      if #p.users[sel + 1] > 0 then
+$        body[#body + 1] = "{"
+$        body[#body + 1] = string.format("const %s v = %s;", V, deinterleave("lo", "hi", sel))
+$        for _, u in ipairs(p.users[sel + 1]) do
+$          body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. u.t, "v", u.a))
+$        end
+$        body[#body + 1] = "}"
+$      end
+$    end
+$    body[#body + 1] = "}"
+$  end
+$  for _, key in ipairs(order) do
+$    local v = vecs[key]
+$    if #v.users == 1 then
+$      local u = v.users[1]
+$      body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. u.t, v.make[1], u.a))
+$    else
+$      body[#body + 1] = "{"
+$      body[#body + 1] = string.format("const %s v = %s;", V, v.make[1])
+$      for _, u in ipairs(v.users) do
+$        body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. u.t, "v", u.a))
+$      end
+$      body[#body + 1] = "}"
+$    end
+$  end
+$  for _, a in ipairs(accs) do body[#body + 1] = store(a.out, finish(a.name), a.n) .. ";" end
+$end
+$local used = {}
+$local body = {}
+$if flat then
+$  -- the plane as one run of pixels: tap (r, c) is the load at p + shift
+$  -- nv vectors of pixels per register tile
+$  local vectors = (OHW + L - 1) // L
+$  local accs = {}
+$  for j = 0, vectors - 1 do
+$    local p0, n = j * L, math.min(L, OHW - j * L)
+$    local a = {name = "a" .. (j % nv), out = at("yc", nil, p0), n = n, taps = {}}
+$    for r = 0, kh - 1 do
+$      for c = 0, kw - 1 do
+$        local lanes, any = {}, false
+$        for i = 0, n - 1 do
+$          local oh, ow = (p0 + i) // y.W, (p0 + i) % y.W
+$          local ih = oh + r * dh - pad.top
+$          if ih >= 0 and ih < x.H and ow >= cols[c].lo and ow < cols[c].hi then lanes[i] = true; any = true end
+$        end
+$        if any then
+$          local shift = p0 + (r * dh - pad.top) * x.W + c * dw - pad.left
+$          a.taps[#a.taps + 1] = {t = r * kw + c, row = "xc", off = shift, lanes = lanes}
+$          used[r * kw + c] = true
+$        end
+$      end
+$    end
+$    accs[#accs + 1] = a
+$    if #accs == nv or j == vectors - 1 then
+$      body[#body + 1] = "{"
+$      tile(body, accs)
+$      body[#body + 1] = "}"
+$      accs = {}
+$    end
+$  end
+$else
+$  -- the chunks of a row: L lanes from ow0, constant masks at the edges
+$  local chunks = (y.W + L - 1) // L
+$  local function lanes_of(c, ow0, n)
+$    local lanes, count = {}, 0
+$    for i = 0, n - 1 do
+$      if ow0 + i >= cols[c].lo and ow0 + i < cols[c].hi then lanes[i] = true; count = count + 1 end
+$    end
+$    return lanes, count
+$  end
+$  local function clean(j)
+$    if (j + 1) * L > y.W then return false end
+$    for c = 0, kw - 1 do
+$      local _, count = lanes_of(c, j * L, L)
+$      if count ~= L and cols[c].hi > cols[c].lo then return false end
+$    end
+$    return true
+$  end
+$  local ja, jb = nil, nil
+$  for j = 0, chunks - 1 do
+$    if clean(j) then ja = ja or j; jb = j + 1 end
+$  end
+$  -- one pass: rows oh .. oh + nrows - 1 (oh a name or a number) reading
+$  -- kernel rows `taps`, over the chunks {ow0 (number or "ow"), first lane offset j}
+$  -- one pass: output rows oh .. oh + nrows - 1 (oh a name or a number)
+$  -- reading kernel rows `taps`, over every column group of `groups`
+$  local function pass(oh, nrows, taps, groups)
+$    local rows_used, row_order, inner = {}, {}, {}
+$    for _, group in ipairs(groups) do
+$      local accs = {}
+$      for k = 0, nrows - 1 do
+$        for gi, g in ipairs(group) do
+$          local n, var = g.n, type(g.ow0) ~= "number" and g.ow0 or nil
+$          local a = {name = string.format("a%d_%d", k, gi - 1), n = n, taps = {}}
+$          a.out = at(string.format("y%d", k), var, var and g.off or g.ow0)
+$          for _, r in ipairs(taps) do
+$            local d = k * sh + r * dh
+$            for c = 0, kw - 1 do
+$              local lanes, count = {}, L
+$              if var then
+$                for i = 0, L - 1 do lanes[i] = true end
+$              else
+$                lanes, count = lanes_of(c, g.ow0, n)
+$              end
+$              if count > 0 then
+$                if not rows_used[d] then rows_used[d] = true; row_order[#row_order + 1] = d end
+$                local off = c * dw - pad.left
+$                local tvar, toff = var and lin(var, sw, 0), var and (off + sw * g.off) or (g.ow0 * sw + off)
+$                a.taps[#a.taps + 1] = {t = r * kw + c, row = "x" .. d, var = tvar, off = toff, lanes = lanes}
+$                used[r * kw + c] = true
+$              end
+$            end
+$          end
+$          accs[#accs + 1] = a
+$        end
+$      end
+$      if type(group[1].ow0) ~= "number" then
+$        if group.to - group.from == nv * L then
+$          inner[#inner + 1] = string.format("{\nconst int ow = %d;", group.from)
+$        else
+$          inner[#inner + 1] = string.format("for (int ow = %d; ow < %d; ow += %d) {", group.from, group.to, nv * L)
+$        end
+$      else
+$        inner[#inner + 1] = "{"
+$      end
+$      tile(inner, accs)
+$      inner[#inner + 1] = "}"
+$    end
+$    table.sort(row_order)
+$    for _, d in ipairs(row_order) do
+$      local row = type(oh) == "number" and (oh * sh + d - pad.top) * x.W
+$        or (sh == 1 and d == pad.top) and string.format("oh * %d", x.W)
+$        or string.format("(%s) * %d", lin(oh, sh, d - pad.top), x.W)
+$      body[#body + 1] = string.format("const float *restrict x%d = %s;", d, row == 0 and "xc" or ("xc + " .. row))
+$    end
+$    for k = 0, nrows - 1 do
+$      local row = lin(oh, y.W, k * y.W)
+$      body[#body + 1] = string.format("float *restrict y%d = %s;", k, row == "0" and "yc" or ("yc + " .. row))
+$    end
+$    for _, l in ipairs(inner) do body[#body + 1] = l end
+$  end
+$  -- the column groups of a row: edge chunks one by one, the interior nv at a time
+$  local groups = {}
+$  for j = 0, chunks - 1 do
+$    local n = math.min(L, y.W - j * L)
+$    if ja and j == ja then
+$      local count = jb - ja
+$      local loops = count // nv
+$      if loops > 0 then
+$        local g = {from = ja * L, to = (ja + loops * nv) * L}
+$        for i = 0, nv - 1 do g[#g + 1] = {ow0 = "ow", off = i * L, n = L} end
+$        groups[#groups + 1] = g
+$      end
+$      for jj = ja + loops * nv, jb - 1 do groups[#groups + 1] = {{ow0 = jj * L, n = L}} end
+$    elseif not (ja and j > ja and j < jb) then
+$      groups[#groups + 1] = {{ow0 = j * L, n = n}}
+$    end
+$  end
+$  for _, run in ipairs(rows) do
+$    local count = run.last - run.first + 1
+$    local passes = count // R
+$    if passes > 0 then
+$      if passes == 1 then
+$        body[#body + 1] = string.format("{\nconst int oh = %d;", run.first)
+$      else
+$        body[#body + 1] = string.format("for (int oh = %d; oh < %d; oh += %d) {", run.first, run.first + passes * R, R)
+$      end
+$      pass("oh", R, run.taps, groups)
+$      body[#body + 1] = "}"
+$    end
+$    if count % R > 0 then
+$      body[#body + 1] = "{"
+$      pass(run.first + passes * R, count % R, run.taps, groups)
+$      body[#body + 1] = "}"
+$    end
+$  end
+$end
+$local taps = {}
+$for t = 0, KK - 1 do
+$  if used[t] then taps[#taps + 1] = string.format("k%d = %s", t, f("set1_ps", "wc[" .. t .. "]")) end
+$end
+$local text = {}
+$for _, l in ipairs(body) do for s in (l .. "\n"):gmatch("(.-)\n") do text[#text + 1] = s end end
+#if ${ISA.guard}
+$for _, name in ipairs(const_order) do
+const ${name:match("^lanes_") and "__m256i" or (name == "even" or name == "odd") and "__m512i" or V} ${name} = ${consts[name]};
+$end
+for (int c = 0; c < ${C_out}; ++c) {
+$if #taps == 0 then
+  (void)x;                  /* every tap lies in the padding: output is the bias */
+  (void)${W};
+$else
+  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${HW};
+  const float *restrict wc = ${W} + c * ${KK};
+  const ${V} ${table.concat(taps, ", ")};
+$end
+$if B then
+  const ${V} bias = ${f("set1_ps", B .. "[c]")};
+$end
+  float *restrict yc = y + c * ${OHW};
+$for _, l in ipairs(text) do
+  ${l}
+$end
+$if act and not vector_act[act] then
+  for (int p = 0; p < ${OHW}; ++p)
+    yc[p] = act_${act}(yc[p]);
+$end
+}
+#else
+$-- without the ISA: the portable kernel (templates/dwconv.c.tpl)
+$local ptaps = {}
+$for i = 0, KK - 1 do
+$  if used[i] then ptaps[#ptaps + 1] = string.format("k%d = wc[%d]", i, i) end
+$end
+for (int c = 0; c < ${C_out}; ++c) {
+  float *restrict yc = y + c * ${OHW};
+$if #ptaps == 0 then
+  (void)x;
+  (void)${W};
+$else
+  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${HW};
+  const float *restrict wc = ${W} + c * ${KK};
+  const float ${table.concat(ptaps, ", ")};
+$end
+$for _, run in ipairs(rows) do
+  ${for_rows(run)}
+    CONVGEN_ALIGN float acc[${y.W}];
+    for (int ow = 0; ow < ${y.W}; ++ow)
+      acc[ow] = ${B and (B .. "[c]") or "0.0f"};
+$  for _, r in ipairs(run.taps) do
+    {
+      const float *restrict xr = xc + (${lin("oh", sh, r * dh - pad.top)}) * ${x.W};
+$    for c = 0, kw - 1 do
+$      local col = cols[c]
+$      if col.hi > col.lo then
+      for (int ow = ${col.lo}; ow < ${col.hi}; ++ow)
+        acc[ow] += k${r * kw + c} * xr[${lin("ow", sw, col.offset)}];
+$      end
+$    end
+    }
+$  end
+    for (int ow = 0; ow < ${y.W}; ++ow)
+      yc[oh * ${y.W} + ow] = ${activate("acc[ow]")};
+  }
+$end
+}
+#endif

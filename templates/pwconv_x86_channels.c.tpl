@@ -1,0 +1,194 @@
+$-- Pointwise convolution, stride 1, one group, for small images (7x7,
+$-- say): a GEMM on NCHW, Y[C_out][P] = W[C_out][C_in] * X[C_in][P],
+$-- with the vectors along output channels instead of pixels.  With 49
+$-- pixels, vectors of 16 pixels would leave a quarter of their lanes
+$-- idle; channel counts are multiples of 16 in the networks that have
+$-- such layers.  A register tile holds mv vectors of channels x np
+$-- pixels; each step over k loads mv vectors of packed weights ([tile]
+$-- [k][mv * lanes], zeros past C_out) and broadcasts np inputs of one row.
+$-- K goes in chunks of kc so that a chunk of the weight tile stays in L1
+$-- while every pixel tile passes over it; between chunks the accumulators
+$-- wait in `part`.  The finished tile goes out through a small buffer, a
+$-- channel at a time (its pixels are what is contiguous in NCHW).
+$-- Without the ISA enabled the same packed weights feed a plain loop.
+$local P, K, M = y.H * y.W, C_in, C_out
+$local L = ISA.lanes
+$local mv, np, kc = knobs.mv, knobs.np, math.min(knobs.kc, C_in)
+$local MR = mv * L
+$local chunked = kc < K
+$assert(groups == 1 and sh == 1 and sw == 1, "pwconv_x86_channels: stride 1, one group")
+$assert(mv >= 1 and np >= 1 and mv * np + mv <= ISA.registers, "pwconv_x86_channels: bad tile knobs")
+$local V, op = L == 16 and "__m512" or "__m256", L == 16 and "_mm512_" or "_mm256_"
+$local function f(name, ...) return op .. name .. "(" .. table.concat({...}, ", ") .. ")" end
+$local vector_act = {relu = true, relu6 = true, hardswish = true, hardsigmoid = true}
+$local function finish(v)
+$  if act == "relu" then return f("max_ps", v, "zero") end
+$  if act == "relu6" then return f("min_ps", f("max_ps", v, "zero"), "six") end
+$  local hs = act and f("mul_ps", f("min_ps", f("max_ps", f("add_ps", v, "three"), "zero"), "six"), "sixth")
+$  if act == "hardswish" then return f("mul_ps", v, hs) end
+$  if act == "hardsigmoid" then return hs end
+$  return v
+$end
+$local full_tiles, rest = M // MR, M % MR
+$local full_px = P // np * np
+$-- One register tile: channels from `c0` (`channels` of them, `vecs`
+$-- vectors), `pixels` pixels from `p0`, its partial sums in part[`pt`].
+$local function tile(c0, p0, channels, pixels, pt)
+$  local vecs = (channels + L - 1) // L
+$  local names = {}
+$  for j = 0, vecs - 1 do
+$    for i = 0, pixels - 1 do names[#names + 1] = string.format("a%d_%d", j, i) end
+$  end
+$  local function start(indent)
+$    for j = 0, vecs - 1 do
+$      local init
+$      if not B then init = "zero"
+$      elseif (j + 1) * L <= channels then init = f("loadu_ps", B .. " + " .. lin(c0, 1, L * j))
+$      else init = "bias_tail" end
+$      for i = 0, pixels - 1 do
+${indent}a${j}_${i} = ${init};
+$      end
+$    end
+$  end
+$  if chunked then
+  ${V} ${table.concat(names, ", ")};
+  if (k0 == 0) {
+$    start("    ")
+  } else {
+$    for j = 0, vecs - 1 do
+$      for i = 0, pixels - 1 do
+    a${j}_${i} = ${f("load_ps", string.format("part[%s][%d]", pt, j * np + i))};
+$      end
+$    end
+  }
+  const float *restrict wk = ${W} + ${lin(c0, K, 0)} + k0 * ${MR};
+  const float *restrict xk = x + k0 * ${P} + ${lin(p0, 1, 0)};
+  for (int k = k0; k < k_end; ++k, wk += ${MR}, xk += ${P}) {
+$  else
+$    for j = 0, vecs - 1 do
+$      local init
+$      if not B then init = "zero"
+$      elseif (j + 1) * L <= channels then init = f("loadu_ps", B .. " + " .. lin(c0, 1, L * j))
+$      else init = "bias_tail" end
+$      local row = {}
+$      for i = 0, pixels - 1 do row[#row + 1] = string.format("a%d_%d = %s", j, i, init) end
+  ${V} ${table.concat(row, ", ")};
+$    end
+  const float *restrict wk = ${W} + ${lin(c0, K, 0)};
+  const float *restrict xk = x + ${p0};
+  for (int k = 0; k < ${K}; ++k, wk += ${MR}, xk += ${P}) {
+$  end
+$  for j = 0, vecs - 1 do
+    const ${V} w${j} = ${f("loadu_ps", lin("wk", 1, L * j))};
+$  end
+$  for i = 0, pixels - 1 do
+    {
+      const ${V} xi = ${f("set1_ps", "xk[" .. i .. "]")};
+$    for j = 0, vecs - 1 do
+      a${j}_${i} = ${f("fmadd_ps", "w" .. j, "xi", "a" .. j .. "_" .. i)};
+$    end
+    }
+$  end
+  }
+$  if chunked then
+  if (k_end < ${K}) {
+$    for j = 0, vecs - 1 do
+$      for i = 0, pixels - 1 do
+    ${f("store_ps", string.format("part[%s][%d]", pt, j * np + i), "a" .. j .. "_" .. i)};
+$      end
+$    end
+  } else {
+$  end
+$  for j = 0, vecs - 1 do
+$    local lanes = math.min(L, channels - L * j)
+$    for i = 0, pixels - 1 do
+$      local v = "a" .. j .. "_" .. i
+$      if vector_act[act] or not act then v = finish(v) end
+  ${f("store_ps", "out[" .. i .. "]", v)};
+$    end
+  for (int c = 0; c < ${lanes}; ++c) {
+    float *restrict yc = y + ${lin(lin(c0, 1, L * j), P, 0)} + c * ${P} + ${lin(p0, 1, 0)};
+$    for i = 0, pixels - 1 do
+    yc[${i}] = ${act and not vector_act[act] and ("act_" .. act .. "(out[" .. i .. "][c])") or ("out[" .. i .. "][c]")};
+$    end
+  }
+$  end
+$  if chunked then
+  }
+$  end
+$end
+#if ${ISA.guard}
+CONVGEN_ALIGN float out[${math.max(np, P - full_px)}][${L}];
+$if not B or vector_act[act] then
+const ${V} zero = ${f("setzero_ps")};
+$end
+$if act == "relu6" or act == "hardswish" or act == "hardsigmoid" then
+const ${V} six = ${f("set1_ps", "6.0f")};
+$end
+$if act == "hardswish" or act == "hardsigmoid" then
+const ${V} three = ${f("set1_ps", "3.0f")}, sixth = ${f("set1_ps", "1.0f / 6.0f")};
+$end
+$if B and rest % L ~= 0 then
+$  local n, c = rest % L, full_tiles * MR + rest // L * L
+$  if L == 16 then
+const ${V} bias_tail = _mm512_maskz_loadu_ps(${string.format("0x%04x", (1 << n) - 1)}, ${B} + ${c});
+$  else
+$    local lanes = {}
+$    for i = 1, 8 do lanes[i] = i <= n and "-1" or "0" end
+const ${V} bias_tail = _mm256_maskload_ps(${B} + ${c}, _mm256_setr_epi32(${table.concat(lanes, ", ")}));
+$  end
+$end
+$local tail_pt = full_px // np
+$-- The pixel tiles of one channel tile (and, chunked, one chunk of K).
+$local function pixel_tiles(c0, channels)
+$  if full_px > 0 then
+for (int p = 0; p < ${full_px}; p += ${np}) {
+$    tile(c0, "p", channels, np, "p / " .. np)
+}
+$  end
+$  if full_px < P then
+{
+$    tile(c0, full_px, channels, P - full_px, tail_pt)
+}
+$  end
+$end
+$local function channel_tile(c0, channels)
+$  if chunked then
+for (int k0 = 0; k0 < ${K}; k0 += ${kc}) {
+  const int k_end = k0 + ${kc} < ${K} ? k0 + ${kc} : ${K};
+$    pixel_tiles(c0, channels)
+}
+$  else
+$    pixel_tiles(c0, channels)
+$  end
+$end
+$if chunked then
+CONVGEN_ALIGN float part[${(P + np - 1) // np}][${mv * np}][${L}];
+$end
+$if full_tiles > 0 then
+for (int t = 0; t < ${full_tiles}; ++t) {
+$  channel_tile("t * " .. MR, MR)
+}
+$end
+$if rest > 0 then
+{
+$  channel_tile(full_tiles * MR, rest)
+}
+$end
+#else
+for (int oc = 0; oc < ${M}; ++oc) {
+  const float *restrict w = ${W} + (oc / ${MR}) * ${K * MR} + oc % ${MR};
+  float *restrict yc = y + oc * ${P};
+  for (int p = 0; p < ${P}; ++p)
+    yc[p] = ${B and (B .. "[oc]") or "0.0f"};
+  for (int k = 0; k < ${K}; ++k) {
+    const float wk = w[k * ${MR}];
+    for (int p = 0; p < ${P}; ++p)
+      yc[p] += wk * x[k * ${P} + p];
+  }
+$if act then
+  for (int p = 0; p < ${P}; ++p)
+    yc[p] = act_${act}(yc[p]);
+$end
+}
+#endif
