@@ -110,9 +110,9 @@ $      for j = 0, vecs - 1 do names[#names + 1] = string.format("a%d_%d_%d = %s"
 $    end
   ${V} ${table.concat(names, ", ")};
 $  end
-  for (int ic = 0; ic < ${CIN_G}; ++ic) {
-    const float *restrict xi = xg + ic * ${HW};
-    const float *restrict wk = wt + ic * ${KK * mr};
+$  -- the vectors each tap reads; a tile whose taps all fall in the
+$  -- padding is its bias alone
+$  local reads_of, total = {}, 0
 $  for _, r in ipairs(taps) do
 $    for c = 0, kw - 1 do
 $      local reads = {}
@@ -124,6 +124,16 @@ $          for _, bits in ipairs(masks) do any = any or bits ~= 0 end
 $          if any then reads[#reads + 1] = {k = k, j = j, masks = masks} end
 $        end
 $      end
+$      reads_of[r * kw + c], total = reads, total + #reads
+$    end
+$  end
+$  if total > 0 then
+  for (int ic = 0; ic < ${CIN_G}; ++ic) {
+    const float *restrict xi = xg + ic * ${HW};
+    const float *restrict wk = wt + ic * ${KK * mr};
+$  for _, r in ipairs(taps) do
+$    for c = 0, kw - 1 do
+$      local reads = reads_of[r * kw + c]
 $      if #reads > 0 then
     {
 $        for _, rd in ipairs(reads) do
@@ -166,6 +176,7 @@ $      end
 $    end
 $  end
   }
+$  end
 $  for rr = 0, n_oc - 1 do
 $    for k = 0, hr - 1 do
 $      for j = 0, vecs - 1 do

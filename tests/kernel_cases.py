@@ -83,13 +83,13 @@ CASES = [
     ("dwconv", (2, 14, 14), 'k = 3, pad = 1', "relu6", []),
     ("dwconv", (2, 14, 14), 'k = 3, stride = 2, pad = 1', "relu6", []),
     ("dwconv", (2, 7, 7), 'k = 3, pad = 1', "relu6", []),
-    # linear: outputs 1, 7, 16, 17, 129, 1000; tiles of nv vectors with remainders
+    # linear: outputs 1, 7, 16, 17, 129, 250; tiles of nv vectors with remainders
     ("linear", (5, 1, 1), 'out = 1', None, []),
     ("linear", (33, 1, 1), 'out = 7, bias = true', "relu6", [{"nv": 1}]),
     ("linear", (16, 1, 1), 'out = 16', "hardswish", []),
     ("linear", (9, 1, 1), 'out = 17, bias = true', "sigmoid", [{"nv": 2}]),
     ("linear", (40, 1, 1), 'out = 129, bias = true', "relu", [{"nv": 3}, {"nv": 11}]),
-    ("linear", (1280, 1, 1), 'out = 1000, bias = true', "hardsigmoid", []),
+    ("linear", (320, 1, 1), 'out = 250, bias = true', "hardsigmoid", []),
     # conv, grouped conv: widths out 1, 7, 15, 16, 17, 33; stride 2 on odd sizes;
     # pads 0, 1, 2 and uneven; 1x3, 5x5, 7x7; dilation 2; channels per group
     # 1 to 32 with C_out off the tile; edge tiles and clean loop tiles

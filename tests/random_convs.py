@@ -72,6 +72,30 @@ def odd_size(rng, minimum):
     return n if n % 2 == 1 else n + 1
 
 
+def kernel_knobs(rng, target, pointwise, groups, sh, sw, pixels, c_out):
+    """--knob values for layer c, valid for the kernel its target gives it."""
+    if target in ("avx512", "avx2"):
+        lanes, registers = (16, 32) if target == "avx512" else (8, 16)
+        accumulators = registers - 4
+        if pointwise and groups == 1 and sh == sw == 1:
+            if pixels < 4 * lanes and c_out >= 2 * lanes:     # vectors along channels
+                mv = rng.randint(1, 2)
+                most = (registers - (0 if target == "avx512" else 1) - mv) // mv
+                return ["c:mv=%d" % mv, "c:np=%d" % rng.randint(1, most), "c:kc=%d" % rng.randint(1, 9)]
+            nv = rng.randint(1, 4)
+            return ["c:mr=%d" % rng.randint(1, max(1, accumulators // nv)), "c:nv=%d" % nv,
+                    "c:px_block=%d" % (lanes * nv * rng.randint(1, 4))]
+        if not pointwise and sw <= 2:                          # conv_x86
+            mr = rng.randint(1, 8)
+            nv = rng.randint(1, max(1, min(3, accumulators // mr)))
+            mh = rng.randint(1, max(1, min(3, accumulators // (mr * nv))))
+            return ["c:mh=%d" % mh, "c:mr=%d" % mr, "c:nv=%d" % nv]
+    knobs = ["c:oc_tile=%d" % rng.randint(1, 8), "c:ic_unroll=%d" % rng.randint(1, 8)]
+    if pointwise:
+        knobs.append("c:px_tile=%d" % rng.choice([1, 3, 7, 16, 33, 64, 256]))
+    return knobs
+
+
 def make_case(seed, index):
     rng = random.Random("%d:%d" % (seed, index))
     name = "rc_%d_%d" % (seed, index)
@@ -177,24 +201,18 @@ def make_case(seed, index):
     # Sometimes override the schedule knobs (convgen --knob), so that tile
     # sizes with remainders get checked too.  The kernel is chosen by shape:
     # groups == C_in is depthwise (no knobs), 1x1 without padding pointwise.
-    # Stride-1 ungrouped pointwise gets the AVX-512 kernel (register tile of
-    # mr channels x nv vectors, pixel blocks of px_block).
     # Targets take turns by index (convgen --target): each case runs the
     # kernels of its target under -march=native, and their plain-C paths
     # under the sanitizers; the avx2 ones run their intrinsics under Valgrind.
+    # The knobs are those of the kernel gen/kernels.lua picks for the shape
+    # on that target (kernel_knobs mirrors its `takes`).
     target = TARGETS[index % len(TARGETS)]
     knobs = []
-    pointwise = kh == kw == 1 and sum(pads) == 0
     if groups != c_in and rng.random() < 0.25:
-        if pointwise and groups == 1 and sh == sw == 1 and target != "generic":
-            lanes, accumulators = (16, 28) if target == "avx512" else (8, 12)
-            nv = rng.randint(1, 4)
-            knobs = ["c:mr=%d" % rng.randint(1, max(1, accumulators // nv)), "c:nv=%d" % nv,
-                     "c:px_block=%d" % (lanes * nv * rng.randint(1, 4))]
-        else:
-            knobs = ["c:oc_tile=%d" % rng.randint(1, 8), "c:ic_unroll=%d" % rng.randint(1, 8)]
-            if pointwise:
-                knobs.append("c:px_tile=%d" % rng.choice([1, 3, 7, 16, 33, 64, 256]))
+        h_out = (H + t + b - ext_h) // sh + 1
+        w_out = (W + l + rt - ext_w) // sw + 1
+        pointwise = kh == kw == 1 and sum(pads) == 0
+        knobs = kernel_knobs(rng, target, pointwise, groups, sh, sw, h_out * w_out, c_out)
         desc += " knobs " + ",".join(k[2:] for k in knobs)
     desc += " target " + target
 
