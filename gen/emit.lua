@@ -10,6 +10,7 @@
 local util = require "util"
 local template = require "template"
 local kernels = require "kernels"
+local simd_x86 = require "simd_x86"
 
 local M = {}
 
@@ -134,7 +135,10 @@ local function layer_function(s)
   local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end}
   for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = s.fn .. "_" .. a[1] end
-  if s.isa then helpers.ISA = kernels.isa[s.isa] end
+  if s.isa then
+    helpers.ISA = kernels.isa[s.isa]
+    if s.isa == "avx512" or s.isa == "avx2" then helpers.SIMD = simd_x86.new(helpers.ISA, s.act) end
+  end
   local body = template.render(s.template or template_of[s.kind], s, helpers)
   return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
 end

@@ -3,37 +3,29 @@
 -- hardswish, 5x5 depthwise, hardswish, then the SE gate (global pool,
 -- 1x1 down, relu, 1x1 up, hardsigmoid) scaling each channel, and the
 -- 1x1 projection.  The second block adds its input back.
-return net "mobilenet_v3_block" {
-  input "x" {C = 24, H = 28, W = 28},
+local layers = {input "x" {C = 24, H = 28, W = 28}}
+local function push(...) for _, l in ipairs{...} do layers[#layers + 1] = l end end
 
-  pwconv "b1_expand" {out = 96, bias = false},
-  batchnorm "b1_expand_bn" {},
-  hardswish "b1_expand_act" {},
-  dwconv "b1_dw" {k = 5, stride = 2, pad = 2, bias = false},
-  batchnorm "b1_dw_bn" {},
-  hardswish "b1_dw_act" {},
-  gap "b1_se_pool" {},
-  pwconv "b1_se_down" {out = 24},
-  relu "b1_se_relu" {},
-  pwconv "b1_se_up" {out = 96},
-  hardsigmoid "b1_se_gate" {},
-  mul "b1_se" {from = {"b1_dw_act", "b1_se_gate"}},
-  pwconv "b1_project" {out = 40, bias = false},
-  batchnorm "b1_project_bn" {},
+-- One block, its layers named p_expand, p_dw, p_se_*, p_project.
+local function block(p, expand, stride, squeeze, out)
+  push(pwconv (p .. "_expand") {out = expand, bias = false},
+       batchnorm (p .. "_expand_bn") {},
+       hardswish (p .. "_expand_act") {},
+       dwconv (p .. "_dw") {k = 5, stride = stride, pad = 2, bias = false},
+       batchnorm (p .. "_dw_bn") {},
+       hardswish (p .. "_dw_act") {},
+       gap (p .. "_se_pool") {},
+       pwconv (p .. "_se_down") {out = squeeze},
+       relu (p .. "_se_relu") {},
+       pwconv (p .. "_se_up") {out = expand},
+       hardsigmoid (p .. "_se_gate") {},
+       mul (p .. "_se") {from = {p .. "_dw_act", p .. "_se_gate"}},
+       pwconv (p .. "_project") {out = out, bias = false},
+       batchnorm (p .. "_project_bn") {})
+end
 
-  pwconv "b2_expand" {out = 240, bias = false},
-  batchnorm "b2_expand_bn" {},
-  hardswish "b2_expand_act" {},
-  dwconv "b2_dw" {k = 5, pad = 2, bias = false},
-  batchnorm "b2_dw_bn" {},
-  hardswish "b2_dw_act" {},
-  gap "b2_se_pool" {},
-  pwconv "b2_se_down" {out = 64},
-  relu "b2_se_relu" {},
-  pwconv "b2_se_up" {out = 240},
-  hardsigmoid "b2_se_gate" {},
-  mul "b2_se" {from = {"b2_dw_act", "b2_se_gate"}},
-  pwconv "b2_project" {out = 40, bias = false},
-  batchnorm "b2_project_bn" {},
-  add "b2_out" {from = {"b1_project_bn", "b2_project_bn"}},
-}
+block("b1", 96, 2, 24, 40)
+block("b2", 240, 1, 64, 40)
+push(add "b2_out" {from = {"b1_project_bn", "b2_project_bn"}})
+
+return net "mobilenet_v3_block" (layers)

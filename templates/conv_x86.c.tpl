@@ -19,20 +19,10 @@ $local G, CIN_G, COUT_G = groups, C_in // groups, C_out // groups
 $local HW, OHW, KK = x.H * x.W, y.H * y.W, kh * kw
 $local K = CIN_G * KK
 $local TILES = (COUT_G + mr - 1) // mr
-$local V, op = L == 16 and "__m512" or "__m256", L == 16 and "_mm512_" or "_mm256_"
+$local V, f, finish = SIMD.V, SIMD.f, SIMD.finish
 $assert(sw == 1 or sw == 2, "conv_x86: row stride 1 or 2")
 $assert(mr >= 1 and nv >= 1 and mh >= 1 and mr * nv * mh <= ISA.registers - 4, "conv_x86: bad tile knobs")
 $local NR = L * nv
-$local vector_act = {relu = true, relu6 = true, hardswish = true, hardsigmoid = true}
-$local function f(name, ...) return op .. name .. "(" .. table.concat({...}, ", ") .. ")" end
-$local function finish(v)
-$  if act == "relu" then return f("max_ps", v, "zero") end
-$  if act == "relu6" then return f("min_ps", f("max_ps", v, "zero"), "six") end
-$  local hs = act and f("mul_ps", f("min_ps", f("max_ps", f("add_ps", v, "three"), "zero"), "six"), "sixth")
-$  if act == "hardswish" then return f("mul_ps", v, hs) end
-$  if act == "hardsigmoid" then return hs end
-$  return v
-$end
 $
 $-- Lane masks.  AVX-512 takes them as constants; AVX2 needs a vector of
 $-- lanes, one named constant per mask, declared before the kernel.
@@ -182,11 +172,11 @@ $    for k = 0, hr - 1 do
 $      for j = 0, vecs - 1 do
 $        local px = ow0 and lin("oh", y.W, k * y.W + ow0 + j * L) or (lin("oh", y.W, k * y.W) .. " + " .. lin("ow", 1, j * L))
 $        local v = string.format("a%d_%d_%d", rr, k, j)
-$        if vector_act[act] or not act then v = finish(v) end
+$        v = finish(v)
   ${store(string.format("yt + %s", lin(px, 1, rr * OHW)), v, lanes_of(j))};
 $      end
 $    end
-$    if act and not vector_act[act] then
+$    if SIMD.scalar_act then
 $      for k = 0, hr - 1 do
 $        local px = ow0 and lin("oh", y.W, k * y.W + ow0) or (lin("oh", y.W, k * y.W) .. " + ow")
   for (int i = 0; i < ${(vecs - 1) * L + lanes_of(vecs - 1)}; ++i) {
@@ -261,14 +251,8 @@ $  if tail < L then mask((1 << tail) - 1) end
 $  table.sort(avx2_masks)
 $end
 #if ${ISA.guard}
-$if not B or vector_act[act] then
-const ${V} zero = ${f("setzero_ps")};
-$end
-$if act == "relu6" or act == "hardswish" or act == "hardsigmoid" then
-const ${V} six = ${f("set1_ps", "6.0f")};
-$end
-$if act == "hardswish" or act == "hardsigmoid" then
-const ${V} three = ${f("set1_ps", "3.0f")}, sixth = ${f("set1_ps", "1.0f / 6.0f")};
+$for _, line in ipairs(SIMD.constants(not B)) do
+${line}
 $end
 $if sw == 2 and L == 16 then
 /* the even lanes of two vectors: a stride-2 row's inputs */

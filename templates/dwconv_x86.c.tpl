@@ -13,7 +13,7 @@ $--     pixel, with a constant mask per vector and tap for the borders.
 $--     Narrow planes (7x7, 14x14) then fill every lane.
 $-- Lanes outside the plane are masked off, never read or written.
 $local L = ISA.lanes
-$local V, op = L == 16 and "__m512" or "__m256", L == 16 and "_mm512_" or "_mm256_"
+$local V, f = SIMD.V, SIMD.f
 $local HW, OHW, KK = x.H * x.W, y.H * y.W, kh * kw
 $local mult = C_out // C_in
 $local R, nv, flat = knobs.rows, knobs.nv, knobs.flat == 1
@@ -21,23 +21,14 @@ $assert(groups == C_in, "dwconv_x86: groups must equal C_in")
 $assert(sw == 1 or sw == 2, "dwconv_x86: column stride 1 or 2")
 $assert(R >= 1 and nv >= 1 and R * nv <= ISA.registers - 4, "dwconv_x86: bad tile knobs")
 $assert(not flat or (sh == 1 and sw == 1 and y.W == x.W and y.H == x.H), "dwconv_x86: flat needs stride 1 and 'same' size")
-$local vector_act = {relu = true, relu6 = true, hardswish = true, hardsigmoid = true}
-$local function f(name, ...) return op .. name .. "(" .. table.concat({...}, ", ") .. ")" end
 $local consts, const_order = {}, {}
 $local function need(name, decl)
 $  if not consts[name] then consts[name] = decl; const_order[#const_order + 1] = name end
 $  return name
 $end
+$-- the activation's constants are declared as the kernel first uses them
 $local function finish(v)
-$  if not vector_act[act] then return v end
-$  local zero = need("zero", f("setzero_ps"))
-$  if act == "relu" then return f("max_ps", v, zero) end
-$  local six = need("six", f("set1_ps", "6.0f"))
-$  if act == "relu6" then return f("min_ps", f("max_ps", v, zero), six) end
-$  local three, sixth = need("three", f("set1_ps", "3.0f")), need("sixth", f("set1_ps", "1.0f / 6.0f"))
-$  local hs = f("mul_ps", f("min_ps", f("max_ps", f("add_ps", v, three), zero), six), sixth)
-$  if act == "hardswish" then return f("mul_ps", v, hs) end
-$  return hs
+$  return SIMD.finish(v, function(name) return need(name, SIMD.decl[name]) end)
 $end
 $-- A mask of lanes: an __mmask16 constant, or an AVX2 vector of them.
 $local function mask_of(lanes, n)
@@ -331,7 +322,7 @@ $end
 $for _, l in ipairs(text) do
   ${l}
 $end
-$if act and not vector_act[act] then
+$if SIMD.scalar_act then
   for (int p = 0; p < ${OHW}; ++p)
     yc[p] = act_${act}(yc[p]);
 $end

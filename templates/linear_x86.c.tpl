@@ -10,17 +10,7 @@ $local nv = knobs.nv
 $assert(nv >= 1 and nv <= ISA.registers - 2, "linear_x86: bad nv")
 $local T = nv * L
 $local full, rest = C_out // T, C_out - C_out // T * T
-$local V, op = L == 16 and "__m512" or "__m256", L == 16 and "_mm512_" or "_mm256_"
-$local function f(name, ...) return op .. name .. "(" .. table.concat({...}, ", ") .. ")" end
-$local vector_act = {relu = true, relu6 = true, hardswish = true, hardsigmoid = true}
-$local function finish(v)
-$  if act == "relu" then return f("max_ps", v, f("setzero_ps")) end
-$  if act == "relu6" then return f("min_ps", f("max_ps", v, f("setzero_ps")), f("set1_ps", "6.0f")) end
-$  local hs = act and f("mul_ps", f("min_ps", f("max_ps", f("add_ps", v, f("set1_ps", "3.0f")), f("setzero_ps")), f("set1_ps", "6.0f")), f("set1_ps", "1.0f / 6.0f"))
-$  if act == "hardswish" then return f("mul_ps", v, hs) end
-$  if act == "hardsigmoid" then return hs end
-$  return v
-$end
+$local V, f, finish = SIMD.V, SIMD.f, SIMD.finish
 $-- One tile of `vecs` vectors from output o0, weights from `w0`; the
 $-- last vector holds `last` outputs.
 $local function tile(o0, w0, vecs, last)
@@ -43,7 +33,7 @@ $  end
 $  for j = 0, vecs - 1 do
 $    local n = j == vecs - 1 and last or L
 $    local dst, v = "y + " .. lin(o0, 1, L * j), "a" .. j
-$    if vector_act[act] or not act then v = finish(v) end
+$    v = finish(v)
 $    if n == L then
   ${f("storeu_ps", dst, v)};
 $    elseif L == 16 then
@@ -52,12 +42,15 @@ $    else
   ${f("maskstore_ps", dst, "tail", v)};
 $    end
 $  end
-$  if act and not vector_act[act] then
+$  if SIMD.scalar_act then
   for (int o = 0; o < ${(vecs - 1) * L + last}; ++o)
     y[${lin(o0, 1, 0)} + o] = act_${act}(y[${lin(o0, 1, 0)} + o]);
 $  end
 $end
 #if ${ISA.guard}
+$for _, line in ipairs(SIMD.constants(false)) do
+${line}
+$end
 $if rest > 0 and L == 8 and rest % L ~= 0 then
 $  local lanes = {}
 $  for i = 1, 8 do lanes[i] = i <= rest % L and "-1" or "0" end

@@ -14,23 +14,13 @@ $local P, K, M = y.H * y.W, C_in, C_out
 $local mr, nv, block = knobs.mr, knobs.nv, knobs.px_block
 $local L = ISA.lanes
 $local NR = L * nv
-$local V, op = L == 16 and "__m512" or "__m256", L == 16 and "_mm512_" or "_mm256_"
+$local V, f, finish = SIMD.V, SIMD.f, SIMD.finish
 $assert(groups == 1 and sh == 1 and sw == 1, "pwconv_x86: stride 1, one group")
 $assert(mr >= 1 and nv >= 1 and mr * nv <= ISA.registers - 4 and block % NR == 0, "pwconv_x86: bad tile knobs")
 $local full_px = P // NR * NR
 $local tail_px = P - full_px
 $local last_lanes = (tail_px - 1) % L + 1
 $local full_tiles, rest = M // mr, M % mr
-$local vector_act = {relu = true, relu6 = true, hardswish = true, hardsigmoid = true}
-$local function f(name, ...) return op .. name .. "(" .. table.concat({...}, ", ") .. ")" end
-$local function finish(v)
-$  if act == "relu" then return f("max_ps", v, "zero") end
-$  if act == "relu6" then return f("min_ps", f("max_ps", v, "zero"), "six") end
-$  local hs = act and f("mul_ps", f("min_ps", f("max_ps", f("add_ps", v, "three"), "zero"), "six"), "sixth")
-$  if act == "hardswish" then return f("mul_ps", v, hs) end
-$  if act == "hardsigmoid" then return hs end
-$  return v
-$end
 $-- Loads and stores of a vector of `n` lanes (L: a whole vector).
 $local function load(ptr, n)
 $  if n == L then return f("loadu_ps", ptr) end
@@ -70,10 +60,10 @@ $  for r = 0, rows - 1 do
 $    for j = 0, vecs - 1 do
 $      local dst = string.format("y + %s + %s", lin(lin(oc, 1, r), P, 0), lin(p, 1, L * j))
 $      local v = string.format("a%d_%d", r, j)
-$      if vector_act[act] or not act then v = finish(v) end
+$      v = finish(v)
   ${store(dst, v, j == vecs - 1 and last or L)};
 $    end
-$    if act and not vector_act[act] then
+$    if SIMD.scalar_act then
   for (int i = 0; i < ${(vecs - 1) * L + last}; ++i) {
     float *o = y + ${lin(lin(oc, 1, r), P, 0)} + ${lin(p, 1, 0)} + i;
     *o = act_${act}(*o);
@@ -82,14 +72,8 @@ $    end
 $  end
 $end
 #if ${ISA.guard}
-$if not B or act == "relu" or act == "relu6" or act == "hardswish" or act == "hardsigmoid" then
-const ${V} zero = ${f("setzero_ps")};
-$end
-$if act == "relu6" or act == "hardswish" or act == "hardsigmoid" then
-const ${V} six = ${f("set1_ps", "6.0f")};
-$end
-$if act == "hardswish" or act == "hardsigmoid" then
-const ${V} three = ${f("set1_ps", "3.0f")}, sixth = ${f("set1_ps", "1.0f / 6.0f")};
+$for _, line in ipairs(SIMD.constants(not B)) do
+${line}
 $end
 $if tail_px > 0 and L == 8 and last_lanes < L then
 $  local lanes = {}

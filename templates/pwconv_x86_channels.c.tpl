@@ -18,17 +18,7 @@ $local MR = mv * L
 $local chunked = kc < K
 $assert(groups == 1 and sh == 1 and sw == 1, "pwconv_x86_channels: stride 1, one group")
 $assert(mv >= 1 and np >= 1 and mv * np + mv <= ISA.registers, "pwconv_x86_channels: bad tile knobs")
-$local V, op = L == 16 and "__m512" or "__m256", L == 16 and "_mm512_" or "_mm256_"
-$local function f(name, ...) return op .. name .. "(" .. table.concat({...}, ", ") .. ")" end
-$local vector_act = {relu = true, relu6 = true, hardswish = true, hardsigmoid = true}
-$local function finish(v)
-$  if act == "relu" then return f("max_ps", v, "zero") end
-$  if act == "relu6" then return f("min_ps", f("max_ps", v, "zero"), "six") end
-$  local hs = act and f("mul_ps", f("min_ps", f("max_ps", f("add_ps", v, "three"), "zero"), "six"), "sixth")
-$  if act == "hardswish" then return f("mul_ps", v, hs) end
-$  if act == "hardsigmoid" then return hs end
-$  return v
-$end
+$local V, f, finish = SIMD.V, SIMD.f, SIMD.finish
 $local full_tiles, rest = M // MR, M % MR
 $local full_px = P // np * np
 $-- One register tile: channels from `c0` (`channels` of them, `vecs`
@@ -103,13 +93,13 @@ $  for j = 0, vecs - 1 do
 $    local lanes = math.min(L, channels - L * j)
 $    for i = 0, pixels - 1 do
 $      local v = "a" .. j .. "_" .. i
-$      if vector_act[act] or not act then v = finish(v) end
+$      v = finish(v)
   ${f("store_ps", "out[" .. i .. "]", v)};
 $    end
   for (int c = 0; c < ${lanes}; ++c) {
     float *restrict yc = y + ${lin(lin(c0, 1, L * j), P, 0)} + c * ${P} + ${lin(p0, 1, 0)};
 $    for i = 0, pixels - 1 do
-    yc[${i}] = ${act and not vector_act[act] and ("act_" .. act .. "(out[" .. i .. "][c])") or ("out[" .. i .. "][c]")};
+    yc[${i}] = ${SIMD.scalar_act and ("act_" .. act .. "(out[" .. i .. "][c])") or ("out[" .. i .. "][c]")};
 $    end
   }
 $  end
@@ -119,14 +109,8 @@ $  end
 $end
 #if ${ISA.guard}
 CONVGEN_ALIGN float out[${math.max(np, P - full_px)}][${L}];
-$if not B or vector_act[act] then
-const ${V} zero = ${f("setzero_ps")};
-$end
-$if act == "relu6" or act == "hardswish" or act == "hardsigmoid" then
-const ${V} six = ${f("set1_ps", "6.0f")};
-$end
-$if act == "hardswish" or act == "hardsigmoid" then
-const ${V} three = ${f("set1_ps", "3.0f")}, sixth = ${f("set1_ps", "1.0f / 6.0f")};
+$for _, line in ipairs(SIMD.constants(not B)) do
+${line}
 $end
 $if B and rest % L ~= 0 then
 $  local n, c = rest % L, full_tiles * MR + rest // L * L
