@@ -37,7 +37,9 @@ local function index_tensors(plan)
   return index, tensors
 end
 
-local function step_record(s, index)
+-- unpacked: {[weight tensor] = symbol}, so that steps sharing one weight
+-- tensor (the tuner's copies of one layer) share its unpacked copy.
+local function step_record(s, index, unpacked, array)
   local pd = s.pad or {top = 0, bottom = 0, left = 0, right = 0}
   local sym = emit.param_symbols(s)
   local r = {fn = s.fn, family = s.kind, layers = table.concat(s.layers, " + "), kind = kind_of[s.kind],
@@ -46,11 +48,16 @@ local function step_record(s, index)
     pad = {pd.top, pd.bottom, pd.left, pd.right}, dh = s.dh or 0, dw = s.dw or 0,
     groups = s.groups or 0, count_include_pad = s.count_include_pad and 1 or 0,
     start = s.start or 0, stop = s.stop or 0,
-    weight = s.params.packed and ("cgb_w_" .. s.fn) or sym.weight or "NULL", bias = sym.bias or "NULL",
+    weight = s.params.packed and (unpacked[s.params.weight] or "cgb_w_" .. s.fn) or sym.weight or "NULL",
+    bias = sym.bias or "NULL",
     scale = sym.scale or "NULL", shift = sym.shift or "NULL", macs = s.macs, args = {}}
   -- The peers take weights as [C_out][C_in/groups][kh][kw]; a kernel
   -- whose array is packed otherwise gets a copy in that order.
-  if s.params.packed then r.unpacked = s.params.weight:format(8, "  ") end
+  if s.params.packed and not unpacked[s.params.weight] then
+    r.unpacked = array and array(r.weight, s.params.weight) or
+      string.format("static const float %s[] = {\n%s};\n", r.weight, s.params.weight:format(8, "  "))
+    unpacked[s.params.weight] = r.weight
+  end
   for k, name in ipairs(s.inputs) do
     r.inputs[k] = index[name]
     r.args[k] = string.format("cgb_in[%d]", k - 1)
@@ -58,10 +65,12 @@ local function step_record(s, index)
   return r
 end
 
-function M.bundle(plan, net_c)
+-- options.array: as emit's (gen/emit.lua), for the unpacked copies.
+function M.bundle(plan, net_c, options)
   local index, tensors = index_tensors(plan)
   local steps = {}
-  for i, s in ipairs(plan.steps) do steps[i] = step_record(s, index) end
+  local unpacked = {}
+  for i, s in ipairs(plan.steps) do steps[i] = step_record(s, index, unpacked, options and options.array) end
   local inputs, outputs, args = {}, {}, {}
   for i, io in ipairs(plan.inputs) do
     inputs[i] = index[io.name]

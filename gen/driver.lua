@@ -33,6 +33,18 @@ options:
                        x.safetensors), which the spec names: save the spec beside it
   --weights FILE       read weights from this safetensors file (overrides the spec's)
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable)
+  --tuning FILE        use the schedules `convgen --tune` recorded in FILE for the
+                       layer shapes it has (shapes it lacks keep the defaults, and
+                       convgen says which on stderr); with --tune, the file to merge
+                       results into (default: out/tune/NAME.tuning.lua)
+  --tune               measure the schedules of every distinct layer shape on this
+                       machine and record the fastest correct one in the tuning file
+                       (needs the benchmark harness built: see `make tune`)
+  --tune-time S        the tuner's time budget in seconds (default 1200)
+  --tune-search M      auto (sample, then refine around the best) or exhaustive
+  --tune-cc CMD        how candidates are compiled (default: cc -O3 -march=native)
+  --tune-harness DIR   the convgen tree with harness/ and build/bench/ (default .)
+  --tune-dir DIR       where candidates are built (default: out/tune/NAME)
   --target T           avx512, avx2, neon or generic (default: the best this machine
                        runs): the first three use intrinsics where convgen has a kernel
                        for them, each with a plain-C path for compilers without that
@@ -48,7 +60,8 @@ exit status: 0 success, 1 bad spec or weights, 2 bad usage
 ]]
 
 local function parse_args(args)
-  local o = {instructions = 200, memory = 512, seconds = 10, overrides = {}}
+  local o = {instructions = 200, memory = 512, seconds = 10, overrides = {}, tune_time = 1200, tune_search = "auto",
+    tune_cc = "cc -O3 -march=native", tune_harness = "."}
   local i = 1
   local function value(flag)
     i = i + 1
@@ -88,6 +101,17 @@ local function parse_args(args)
       if not ok then
         util.usage("--target takes %s, got '%s'", table.concat(known, ", "), o.target)
       end
+    elseif a == "--tuning" then o.tuning = value(a)
+    elseif a == "--tune" then o.tune = true
+    elseif a == "--tune-time" then o.tune_time = number(a)
+    elseif a == "--tune-search" then
+      o.tune_search = value(a)
+      if o.tune_search ~= "auto" and o.tune_search ~= "exhaustive" then
+        util.usage("--tune-search takes auto or exhaustive, got '%s'", o.tune_search)
+      end
+    elseif a == "--tune-cc" then o.tune_cc = value(a)
+    elseif a == "--tune-harness" then o.tune_harness = value(a)
+    elseif a == "--tune-dir" then o.tune_dir = value(a)
     elseif a == "--help" or a == "-h" then o.help = true
     elseif a == "--help-spec" then o.help_spec = true
     elseif a == "--version" then o.version = true
@@ -106,7 +130,11 @@ local function parse_args(args)
     util.usage("--summary prints to stdout; it takes no -o, --reference or --bench")
   end
   local modes = (o.reference and 1 or 0) + (o.bench and 1 or 0) + (o.emit_spec and 1 or 0) + (o.summary and 1 or 0)
-  if modes > 1 then util.usage("--summary, --reference, --bench and --emit-spec write different things; give one") end
+    + (o.tune and 1 or 0)
+  if modes > 1 then util.usage("--summary, --reference, --bench, --emit-spec and --tune do different things; give one") end
+  if o.tune and (o.output or next(o.overrides)) then
+    util.usage("--tune writes a tuning file (--tuning FILE); it takes no -o or --knob")
+  end
   if o.emit_spec and not o.spec:match("%.onnx$") then util.usage("--emit-spec converts an ONNX model (a .onnx file)") end
   if o.emit_spec and o.weights then util.usage("--emit-spec writes the model's own weights; it takes no --weights") end
   if o.name and not o.name:match("^[%a_][%w_]*$") then util.usage("--name must be a C identifier, got '%s'", o.name) end
@@ -131,6 +159,24 @@ local function emit_spec(o, net, weights)
   if not ok then util.fail("%s", werr) end
   if not base then host.write_stdout(out.spec) end
   return 0
+end
+
+-- The tuning file's schedules for `target`, or nil without --tuning.
+local function load_tuning(o, target)
+  if not o.tuning then return nil end
+  local text, err = host.read_file(o.tuning)
+  if not text then util.fail("--tuning %s", err) end
+  local tuning = require "tuning"
+  return tuning.index(tuning.parse(o.tuning, text), target, require("tune").cpu_model())
+end
+
+local function report_untuned(o, plan)
+  if not o.tuning or #plan.untuned == 0 then return end
+  local names = {}
+  for i = 1, math.min(4, #plan.untuned) do names[i] = plan.untuned[i].name end
+  host.write_stderr(string.format("convgen: %s has no tuned schedule for %d of the %d layers with knobs "
+    .. "(%s%s); they keep the default schedule\n", o.tuning, #plan.untuned, #plan.untuned + plan.tuned_steps,
+    table.concat(names, ", "), #plan.untuned > 4 and ", ..." or ""))
 end
 
 local function run(args)
@@ -159,7 +205,16 @@ local function run(args)
   graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
   if o.emit_spec then return emit_spec(o, net, given_weights) end
   local plan = require("plan").plan(graph, {name = o.name})
-  plan = require("schedule").schedule(plan, {overrides = o.overrides, target = o.target or host.cpu_target()})
+  local target = o.target or host.cpu_target()
+  if o.tune then
+    plan = require("schedule").schedule(plan, {target = target})
+    local name = plan.name:gsub("[^%w_.-]", "_")
+    return require("tune").tune(plan, {target = target, seconds = o.tune_time, search = o.tune_search,
+      cc = o.tune_cc, harness = o.tune_harness, work = o.tune_dir or ("out/tune/" .. name),
+      tuning = o.tuning or ("out/tune/" .. name .. ".tuning.lua")})
+  end
+  plan = require("schedule").schedule(plan, {overrides = o.overrides, target = target, tuned = load_tuning(o, target)})
+  report_untuned(o, plan)
 
   if o.summary then
     host.write_stdout(require("summary").summary(graph, plan))

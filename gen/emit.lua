@@ -143,12 +143,15 @@ local function layer_function(s)
   return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
 end
 
-local function weight_arrays(plan)
+-- options.array(symbol, tensor): C text that defines the array some
+-- other way (the tuner assembles large ones in), or nil for the usual.
+local function weight_arrays(plan, options)
   local out = {}
   for _, s in ipairs(plan.steps) do
     for _, a in ipairs(arrays_of(s)) do
-      out[#out + 1] = string.format("static CONVGEN_ALIGN const float %s_%s[%d] = {\n%s};\n",
-        s.fn, a[1], #a[2], a[2]:format(8, "  "))
+      local symbol = s.fn .. "_" .. a[1]
+      out[#out + 1] = options.array and options.array(symbol, a[2]) or
+        string.format("static CONVGEN_ALIGN const float %s[%d] = {\n%s};\n", symbol, #a[2], a[2]:format(8, "  "))
     end
   end
   return table.concat(out, "\n")
@@ -298,7 +301,7 @@ function M.emit(plan, options)
     parts[#parts + 1] = "\n/* The public interface (with -o, this goes to the .h file). */\n" .. header_body(plan)
   end
   parts[#parts + 1] = "\n" .. alignment .. "\n"
-  parts[#parts + 1] = weight_arrays(plan)
+  parts[#parts + 1] = weight_arrays(plan, options)
   local acts = template.render("activations.c.tpl", {used = used}, {})
   if acts ~= "" then parts[#parts + 1] = "\n" .. acts end
   for _, s in ipairs(plan.steps) do parts[#parts + 1] = "\n" .. layer_function(s) end

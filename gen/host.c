@@ -3,9 +3,14 @@
 ** Reading a file, writing output files atomically, and finding the
 ** generator's own sources: embedded in the binary, or read from a
 ** directory given with --templates while templates are being developed.
+** For the tuner (gen/tune.lua): a monotonic clock, and Ctrl-C turned
+** into a flag it checks between measurements, so that it can keep what
+** it measured.
 */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +294,51 @@ static int host_cpu_target(lua_State *L)
   return 1;
 }
 
+/* host.now(): seconds on a monotonic clock, for time budgets. */
+static int host_now(lua_State *L)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  lua_pushnumber(L, (lua_Number)t.tv_sec + (lua_Number)t.tv_nsec * 1e-9);
+  return 1;
+}
+
+static volatile sig_atomic_t interrupt_seen;
+
+static void on_interrupt(int sig)
+{
+  (void)sig;
+  interrupt_seen = 1;
+}
+
+/* host.catch_interrupt(): from now on Ctrl-C (SIGINT, and SIGTERM) only
+   sets the flag host.interrupted() returns.  A child process run through
+   os.execute still gets the signal itself and stops. */
+static int host_catch_interrupt(lua_State *L)
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  (void)L;
+  return 0;
+}
+
+static int host_interrupted(lua_State *L)
+{
+  lua_pushboolean(L, interrupt_seen);
+  return 1;
+}
+
+/* host.stderr_is_terminal(): whether progress can redraw one line. */
+static int host_stderr_is_terminal(lua_State *L)
+{
+  lua_pushboolean(L, isatty(2));
+  return 1;
+}
+
 int luaopen_host(lua_State *L)
 {
   static const luaL_Reg functions[] = {
@@ -299,6 +349,10 @@ int luaopen_host(lua_State *L)
     {"set_template_dir", host_set_template_dir},
     {"source", host_source},
     {"cpu_target", host_cpu_target},
+    {"now", host_now},
+    {"catch_interrupt", host_catch_interrupt},
+    {"interrupted", host_interrupted},
+    {"stderr_is_terminal", host_stderr_is_terminal},
     {NULL, NULL}
   };
   luaL_newlib(L, functions);

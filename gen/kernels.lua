@@ -17,6 +17,19 @@ local tensor = require "tensor"
 
 local M = {}
 
+-- The values of `list` from lo to hi: the tuner's candidate values.
+local function within(list, lo, hi)
+  local out = {}
+  for _, v in ipairs(list) do if v >= lo and v <= hi then out[#out + 1] = v end end
+  return out
+end
+
+local function upto(n)
+  local out = {}
+  for v = 1, n do out[v] = v end
+  return out
+end
+
 -- The instruction sets: vector width in floats, vector registers, the C
 -- macro test that enables them, the header of their intrinsics.
 M.isa = {
@@ -82,6 +95,11 @@ local function pointwise(isa_name)
       end
       return check_pixel_block(k, L)
     end,
+    tune = function(s)
+      local P = s.y.H * s.y.W
+      return {nv = upto(math.min(4, (P + L - 1) // L)),
+        mr = within({1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28}, 1, math.min(max_acc, s.C_out))}
+    end,
     pack = function(s) s.params.packed = pack_rows(s.params.weight, s.C_out, s.C_in, s.knobs.mr) end,
   }
 end
@@ -121,6 +139,10 @@ local function pointwise_channels(isa_name)
       if k.np > max_np(k.mv) then
         return string.format("mv = %d leaves registers for np <= %d on %s", k.mv, max_np(k.mv), isa_name)
       end
+    end,
+    tune = function(s)
+      return {mv = upto(math.min(8, (s.C_out + L - 1) // L)),
+        np = within({1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 31}, 1, math.min(s.y.H * s.y.W, isa.registers))}
     end,
     pack = function(s) s.params.packed = pack_rows(s.params.weight, s.C_out, s.C_in, s.knobs.mv * L) end,
   }
@@ -178,6 +200,7 @@ local function linear(isa_name)
       local nv = math.max(1, math.min(8, (s.C_out + L - 1) // L))
       return {nv = {nv, "output vectors per tile: independent accumulators hide the FMA latency", 1, isa.registers - 2}}
     end,
+    tune = function(s) return {nv = upto(math.min(16, isa.registers - 2, (s.C_out + L - 1) // L))} end,
     pack = function(s)
       local w, K, N = s.params.weight, s.C_in, s.C_out
       local T = s.knobs.nv * L
@@ -259,6 +282,10 @@ local function conv_x86(isa_name)
           k.mr * k.nv * k.mh, isa_name, max_acc)
       end
     end,
+    tune = function(s)
+      return {mr = within({1, 2, 3, 4, 6, 8, 12, 16, 24}, 1, math.min(max_acc, s.C_out // s.groups)),
+        nv = upto(math.min(4, ceil_div(s.y.W, L))), mh = upto(math.min(4, s.y.H))}
+    end,
     -- Per group, pack_rows's [tile][k][mr] with k = (ic, kh, kw): tiles
     -- never straddle two groups.
     pack = function(s)
@@ -281,9 +308,9 @@ end
 
 -- ---- depthwise, column stride 1 or 2 (templates/dwconv_x86.c.tpl) ------
 -- Vectors of output pixels, the channel's taps broadcast in registers.
--- Rows of at least two vectors go row by row, `rows` output rows per pass
--- sharing each loaded input vector; narrower planes at stride 1 with the
--- output as large as the input go as one flat run of pixels.
+-- Planes go row by row, `rows` output rows per pass sharing each loaded
+-- input vector; planes with rows of at most half a vector, at stride 1
+-- with the output as large as the input, go as one flat run of pixels.
 local function depthwise(isa_name)
   local isa = M.isa[isa_name]
   local L, max_acc = isa.lanes, isa.registers - 4
@@ -299,7 +326,10 @@ local function depthwise(isa_name)
     name = "dwconv_" .. isa_name, template = "dwconv_x86.c.tpl", isa = isa_name,
     takes = function(s) return s.kind == "dwconv" and s.sw <= 2 end,
     knobs = function(s, given)
-      local flat = given.flat or ((flat_ok(s) and s.y.W < 2 * L) and 1 or 0)
+      -- flat pays only where a row would leave most of a vector's lanes
+      -- idle: the tuner measured 14x14 planes (14 of 16 lanes used) at
+      -- 1.2-1.4x flat's speed row by row, and 7x7 ones faster flat
+      local flat = given.flat or ((flat_ok(s) and 2 * s.y.W <= L) and 1 or 0)
       local free = isa.registers - math.min(s.kh * s.kw, isa.registers // 2) - 2
       -- a row of one vector leaves registers for more rows (measured: 7x7 outputs of
       -- stride 2 run faster with 4 than with 2)
@@ -317,8 +347,8 @@ local function depthwise(isa_name)
         why = string.format("%d-pixel vectors per row in the interior loop, accumulators beside the broadcast taps", L)
       end
       return {
-        flat = {flat, flat == 1 and "rows narrower than two vectors: the plane as one run of pixels fills the lanes"
-          or "row by row: rows of two vectors or more, or not stride 1 with same-size output", 0, 1},
+        flat = {flat, flat == 1 and "rows of at most half a vector: the plane as one run of pixels fills the lanes"
+          or "row by row: rows fill more than half a vector, or not stride 1 with same-size output", 0, 1},
         rows = {rows, flat == 1 and "1: flat has no rows" or "output rows per pass share each loaded input vector", 1, 8},
         nv = {nv, why, 1, max_acc},
       }
@@ -331,6 +361,10 @@ local function depthwise(isa_name)
       if k.flat == 1 and not flat_ok(s) then
         return string.format("flat = 1 needs stride 1, an output as large as the input and at most %d vectors x taps a plane", flat_loads)
       end
+    end,
+    tune = function(s)
+      return {flat = flat_ok(s) and {0, 1} or {0}, rows = upto(math.min(4, s.y.H)),
+        nv = within({1, 2, 3, 4, 6, 8, 12}, 1, math.max(1, (s.y.W + L - 1) // L))}
     end,
   }
 end

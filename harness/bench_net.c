@@ -12,10 +12,18 @@
 ** reference; the whole network is compared with the reference run of the
 ** spec as written (nothing folded).  If anything fails, the program says
 ** what and exits 1 without timing anything, so a misconfigured peer can
-** neither win nor lose.
+** neither win nor lose.  The autotuner (convgen --tune) times hundreds of
+** candidate schedules, a few of which may be wrong: with --keep-going a
+** failed implementation is left out, the rest are timed, and each failure
+** is also one line it can parse (report_wrong).
+**
+** A second schedule of the same net may be linked in, its table named
+** convgen_bench_net_tuned (GNUmakefile: TUNING=); it is implementation
+** "tuned", checked and timed beside "generated".
 **
 ** Options: usage_text below; --benchmark_* go to Google Benchmark.
-** Exit status: 0 ok, 1 a check failed, 2 bad usage.
+** Exit status: 0 ok (with --keep-going: something passed and was timed),
+** 1 a check failed, 2 bad usage.
 */
 
 #define _POSIX_C_SOURCE 200809L
@@ -32,13 +40,20 @@
 #include "peer.h"
 #include "refgraph.h"
 
+/* Both may be absent, and are then null: the tuner's binaries carry no
+   whole-network reference, and only a TUNING build has a tuned table. */
+extern const struct bench_net convgen_bench_net_tuned;
+#pragma weak convgen_ref_graph
+#pragma weak convgen_bench_net_tuned
+
 #define MAX_ARGS 64
 
 static double bench_tolerance = 1e-4;     /* --tol */
 
 struct options {
   const char *families;      /* comma-separated, or NULL for all */
-  int steps, net;
+  unsigned impls;            /* bit i: implementation i (impl_name) */
+  int impls_given, steps, net, keep_going;
   const char *facts, *rss;
   uint64_t seed;
   double tol;
@@ -48,6 +63,15 @@ struct options {
 
 static const struct peer *const peers[] = {&peer_xnnpack, &peer_onednn};
 #define N_PEERS ((int)(sizeof peers / sizeof peers[0]))
+
+/* Implementations by index: these three, then the peers. */
+enum { I_GENERATED, I_TUNED, I_REFERENCE, N_OWN };
+#define N_IMPLS (N_OWN + N_PEERS)
+
+static const char *impl_name(int i) {
+  static const char *const own[N_OWN] = {"generated", "tuned", "reference"};
+  return i < N_OWN ? own[i] : peers[i - N_OWN]->name;
+}
 
 /* ---- buffers ------------------------------------------------------------ */
 
@@ -228,6 +252,8 @@ struct bench_case {
 struct runner {                  /* what a registered benchmark calls */
   struct bench_case *c;
   enum impl_kind kind;
+  const struct bench_net *gen;   /* IMPL_GENERATED: the default schedule or the tuned one */
+  float *workspace;              /* gen's, for the whole net */
   const struct peer *peer;
   void *chain;
   float **out;
@@ -241,13 +267,13 @@ static void net_order(const struct bench_case *c, float *const *out, const float
   for (int i = 0; i < net->n_outputs; i++) out_net[i] = out[chain_slot(c->io.outputs, c->io.n_outputs, net->outputs[i])];
 }
 
-static void run_generated(struct bench_case *c, float *const *out) {
-  const struct bench_net *net = c->net;
+/* net: c->net or a schedule of it with the same tensors (tuned_match). */
+static void run_generated(struct bench_case *c, const struct bench_net *net, float *workspace, float *const *out) {
   if (c->whole) {
     const float *in[PEER_MAX_IO];
     float *o[PEER_MAX_IO];
     net_order(c, out, in, o);
-    net->forward_with(c->workspace, in, o);
+    net->forward_with(workspace, in, o);
     return;
   }
   const struct bench_step *st = &net->steps[c->first];
@@ -275,7 +301,7 @@ static void run_reference(struct bench_case *c, float *const *out) {
 
 static void run_runner(void *ctx) {
   struct runner *r = ctx;
-  if (r->kind == IMPL_GENERATED) run_generated(r->c, r->out);
+  if (r->kind == IMPL_GENERATED) run_generated(r->c, r->gen, r->workspace, r->out);
   else if (r->kind == IMPL_REFERENCE) run_reference(r->c, r->out);
   else if (r->peer->run(r->chain) != 0) {
     fprintf(stderr, "bench_net: %s failed while timing\n", r->peer->name);
@@ -438,29 +464,47 @@ static void register_runner(struct runner *r, const char *impl, const char *labe
   bench_counter(id, "MACs", macs);
 }
 
-/* Checks every implementation of one case and registers those that pass;
-   returns the number that failed. */
-static int check_and_register(struct bench_case *c, int first_case) {
+/* A failed check: the message for people, and with --keep-going also one
+   line in a fixed form for the tuner, which drops that candidate and
+   keeps the rest of the run. */
+static void report_wrong(const struct bench_case *c, const char *impl, double error, const char *library_error,
+                         int keep_going) {
+  const char *step = c->whole ? "forward" : c->net->steps[c->first].name;
+  if (library_error)
+    fprintf(stderr, "bench_net: %s / %s: %s: %s\n", c->net->name, step, impl, library_error);
+  else
+    fprintf(stderr, "bench_net: %s / %s: %s differs from the reference (normalized error %.3g)\n", c->net->name,
+            step, impl, error);
+  if (keep_going) fprintf(stderr, "bench_net: WRONG %s %s %.3g\n", step, impl, error);
+}
+
+/* Checks the selected implementations of one case and registers those
+   that pass; tuned: the tuned net if it has this case, else NULL.
+   Returns the number that failed; *registered counts those registered. */
+static int check_and_register(struct bench_case *c, int first_case, const struct options *o,
+                              const struct bench_net *tuned, int *registered) {
   char label[256];
   case_label(c, label, sizeof label);
   double macs = case_macs(c);
   int failures = 0, first_fact = 1;
   fact_case_open(c, label, macs, first_case);
-  for (int i = 0; i < 2 + N_PEERS; i++) {
+  for (int i = 0; i < N_IMPLS; i++) {
+    if (!(o->impls & 1u << i) || (i == I_TUNED && !tuned)) continue;
     struct runner *r = calloc(1, sizeof *r);
     r->c = c;
-    r->kind = i == 0 ? IMPL_GENERATED : i == 1 ? IMPL_REFERENCE : IMPL_PEER;
-    const char *impl = i == 0 ? "generated" : i == 1 ? "reference" : peers[i - 2]->name;
+    r->kind = i == I_GENERATED || i == I_TUNED ? IMPL_GENERATED : i == I_REFERENCE ? IMPL_REFERENCE : IMPL_PEER;
+    const char *impl = impl_name(i);
     size_t bytes = 0;
     r->out = new_outputs(c);
     if (r->kind == IMPL_REFERENCE) {
       fact_check(impl, "reference", NAN, NULL, 0, &first_fact);
       register_runner(r, impl, label, macs);
+      ++*registered;
       continue;
     }
     if (r->kind == IMPL_PEER) {
       char why[256] = "";
-      r->peer = peers[i - 2];
+      r->peer = peers[i - N_OWN];
       r->chain = r->peer->create(c->net, c->first, c->last, why, sizeof why);
       if (!r->chain) {
         fact_check(impl, "unsupported", NAN, why, 0, &first_fact);
@@ -470,37 +514,88 @@ static int check_and_register(struct bench_case *c, int first_case) {
       r->peer->load(r->chain, (const float *const *)c->in);
       if (r->peer->run(r->chain) != 0) {
         fact_check(impl, "error", NAN, "the library reported an error", 0, &first_fact);
+        report_wrong(c, impl, INFINITY, "the library reported an error", o->keep_going);
         failures++;
         continue;
       }
       r->peer->read(r->chain, r->out);
       bytes = r->peer->memory_bytes(r->chain);
     } else {
-      run_generated(c, r->out);
-      bytes = c->whole ? (size_t)c->net->workspace_floats * sizeof(float) : 0;
+      r->gen = i == I_TUNED ? tuned : c->net;
+      r->workspace = c->workspace;
+      if (c->whole && i == I_TUNED) r->workspace = new_floats((size_t)tuned->workspace_floats);
+      run_generated(c, r->gen, r->workspace, r->out);
+      bytes = c->whole ? (size_t)r->gen->workspace_floats * sizeof(float) : 0;
     }
     double e = case_error(c, r->out);
     int ok = e <= bench_tolerance;
     fact_check(impl, ok ? "pass" : "FAIL", e, NULL, bytes, &first_fact);
     if (!ok) {
-      fprintf(stderr, "bench_net: %s / %s%s: %s differs from the reference (normalized error %.3g)\n",
-              c->net->name, c->whole ? "forward" : c->net->steps[c->first].name, "", impl, e);
+      report_wrong(c, impl, e, NULL, o->keep_going);
       failures++;
       continue;
     }
     register_runner(r, impl, label, macs);
+    ++*registered;
   }
   if (facts) fputs("}}", facts);
   return failures;
 }
 
+/* The tuned table must be a schedule of the same net, so that a case's
+   inputs and reference serve both.  Returns 2 if its steps match too
+   (same layers, ops and tensors, step by step), 1 if only the whole
+   forward pass does (a tuning that fuses differently splits the net into
+   other steps), 0 if not even that; why says what differs. */
+static int tuned_match(const struct bench_net *a, const struct bench_net *b, char *why, size_t size) {
+  if (a->batch != b->batch || a->n_inputs != b->n_inputs || a->n_outputs != b->n_outputs) {
+    snprintf(why, size, "batch, inputs or outputs differ");
+    return 0;
+  }
+  for (int k = 0; k < a->n_inputs + a->n_outputs; k++) {
+    int ta = k < a->n_inputs ? a->inputs[k] : a->outputs[k - a->n_inputs];
+    int tb = k < b->n_inputs ? b->inputs[k] : b->outputs[k - b->n_inputs];
+    const struct bench_tensor *x = &a->tensors[ta], *y = &b->tensors[tb];
+    if (ta != tb || x->c != y->c || x->h != y->h || x->w != y->w) {
+      snprintf(why, size, "input or output '%s' differs", x->name);
+      return 0;
+    }
+  }
+  if (a->n_steps != b->n_steps || a->n_tensors != b->n_tensors) {
+    snprintf(why, size, "%d steps and %d tensors, not %d and %d", b->n_steps, b->n_tensors, a->n_steps, a->n_tensors);
+    return 1;
+  }
+  for (int t = 0; t < a->n_tensors; t++) {
+    const struct bench_tensor *x = &a->tensors[t], *y = &b->tensors[t];
+    if (x->c != y->c || x->h != y->h || x->w != y->w) {
+      snprintf(why, size, "tensor %d ('%s') differs", t, x->name);
+      return 1;
+    }
+  }
+  for (int s = 0; s < a->n_steps; s++) {
+    const struct bench_step *x = &a->steps[s], *y = &b->steps[s];
+    int same = strcmp(x->layers, y->layers) == 0 && x->kind == y->kind && x->act == y->act &&
+               x->n_inputs == y->n_inputs && x->output == y->output;
+    for (int k = 0; same && k < x->n_inputs; k++) same = x->inputs[k] == y->inputs[k];
+    if (!same) {
+      snprintf(why, size, "step %d is '%s' (%s), not '%s' (%s)", s, y->name, y->layers, x->name, x->layers);
+      return 1;
+    }
+  }
+  return 2;
+}
+
 /* ---- options ---------------------------------------------------------- */
 
 static const char usage_text[] =
-    "usage: NAME_bench [--families=LIST] [--no-steps] [--no-net] [--facts=FILE] [--rss=IMPL]\n"
-    "                  [--seed=N] [--tol=X] [--benchmark_...]\n"
+    "usage: NAME_bench [--families=LIST] [--impls=LIST] [--no-steps] [--no-net] [--keep-going]\n"
+    "                  [--facts=FILE] [--rss=IMPL] [--seed=N] [--tol=X] [--benchmark_...]\n"
     "  --families=LIST  time only steps of these kernel families (conv,gconv,dwconv,pwconv,...)\n"
+    "  --impls=LIST     check and time only these of generated,tuned,reference,xnnpack,onednn\n"
+    "                   (default: all there are); the reference checks the others regardless\n"
     "  --no-steps       time only the whole forward pass;  --no-net: only the steps\n"
+    "  --keep-going     leave out what fails its check and time the rest; each failure\n"
+    "                   also prints 'bench_net: WRONG STEP IMPL ERROR' (STEP 'forward': the net)\n"
     "  --facts=FILE     write what was checked (per case: shape, MACs, bytes, errors) as JSON\n"
     "  --rss=IMPL       run only IMPL's whole net (generated, xnnpack, onednn); print peak RSS\n"
     "  --seed=N         inputs' seed (1);  --tol=X: normalized error allowed (1e-4)\n"
@@ -511,9 +606,36 @@ static int usage(const char *msg) {
   return 2;
 }
 
+/* Whether name is an item of the comma-separated list. */
+static int in_list(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && strncmp(p, name, n) == 0) return 1;
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}
+
+/* --impls=LIST as a mask; 0 if it names something unknown or nothing. */
+static unsigned impls_of(const char *list) {
+  unsigned mask = 0;
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    int found = -1;
+    for (int i = 0; i < N_IMPLS; i++)
+      if (strlen(impl_name(i)) == len && strncmp(p, impl_name(i), len) == 0) found = i;
+    if (found < 0) return 0;
+    mask |= 1u << found;
+    p += len + (p[len] == ',');
+  }
+  return mask;
+}
+
 static int parse_options(int argc, char **argv, struct options *o) {
   memset(o, 0, sizeof *o);
   o->steps = o->net = 1, o->seed = 1, o->tol = 1e-4;
+  o->impls = (1u << N_IMPLS) - 1;
   o->bench_argv[o->bench_argc++] = argv[0];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -524,9 +646,14 @@ static int parse_options(int argc, char **argv, struct options *o) {
     } else if (strncmp(a, "--families=", 11) == 0) o->families = a + 11;
     else if (strcmp(a, "--no-steps") == 0) o->steps = 0;
     else if (strcmp(a, "--no-net") == 0) o->net = 0;
+    else if (strcmp(a, "--keep-going") == 0) o->keep_going = 1;
     else if (strncmp(a, "--facts=", 8) == 0) o->facts = a + 8;
     else if (strncmp(a, "--rss=", 6) == 0) o->rss = a + 6;
-    else if (strncmp(a, "--seed=", 7) == 0) {
+    else if (strncmp(a, "--impls=", 8) == 0) {
+      o->impls = impls_of(a + 8);
+      if (!o->impls) return usage("--impls takes a list of generated, tuned, reference, xnnpack, onednn");
+      o->impls_given = 1;
+    } else if (strncmp(a, "--seed=", 7) == 0) {
       o->seed = strtoull(a + 7, &end, 10);
       if (*end || end == a + 7) return usage("--seed takes a number");
     } else if (strncmp(a, "--tol=", 6) == 0) {
@@ -545,15 +672,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
 }
 
 static int family_selected(const struct options *o, const char *family) {
-  if (!o->families) return 1;
-  size_t n = strlen(family);
-  for (const char *p = o->families; *p;) {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    if (len == n && strncmp(p, family, n) == 0) return 1;
-    p += len + (comma != NULL);
-  }
-  return 0;
+  return !o->families || in_list(o->families, family);
 }
 
 /* ---- peak RSS of one implementation's whole network -------------------- */
@@ -570,7 +689,7 @@ static int report_rss(const struct bench_net *net, const char *impl, uint64_t se
   init_case(&c, net, 0, net->n_steps - 1, 1, seed);
   float **out = new_outputs(&c);
   if (strcmp(impl, "generated") == 0) {
-    for (int i = 0; i < 3; i++) run_generated(&c, out);
+    for (int i = 0; i < 3; i++) run_generated(&c, net, c.workspace, out);
   } else {
     const struct peer *p = NULL;
     for (int i = 0; i < N_PEERS; i++)
@@ -597,6 +716,26 @@ int main(int argc, char **argv) {
   const struct bench_net *net = &convgen_bench_net;
   bench_tolerance = o.tol;
   if (o.rss) return report_rss(net, o.rss, o.seed);
+  if (o.net && !&convgen_ref_graph) {
+    fprintf(stderr, "bench_net: this binary has no whole-network reference (convgen_ref_graph); try --no-net\n");
+    return 2;
+  }
+  const struct bench_net *tuned = (o.impls & 1u << I_TUNED) ? &convgen_bench_net_tuned : NULL;
+  int tuned_fit = 0;
+  if (!tuned && o.impls_given && (o.impls & 1u << I_TUNED)) {
+    fprintf(stderr, "bench_net: this binary has no tuned net (make bench TUNING=FILE builds one)\n");
+    return 2;
+  }
+  if (tuned) {
+    char why[256] = "";
+    tuned_fit = tuned_match(net, tuned, why, sizeof why);
+    if (tuned_fit == 0) {
+      fprintf(stderr, "bench_net: the tuned net is not %s: %s\n", net->name, why);
+      return 1;
+    }
+    if (tuned_fit == 1)
+      fprintf(stderr, "bench_net: the tuned schedule has other steps (%s): tuned runs the whole net only\n", why);
+  }
   if (o.facts && !(facts = fopen(o.facts, "w"))) {
     fprintf(stderr, "bench_net: cannot write %s\n", o.facts);
     return 2;
@@ -607,26 +746,30 @@ int main(int argc, char **argv) {
     fprintf(facts, ", \"batch\": %d, \"workspace_bytes\": %ld, \"cases\": [", net->batch,
             net->workspace_floats * (long)sizeof(float));
   }
-  int failures = 0, cases = 0;
+  int failures = 0, cases = 0, registered = 0;
   for (int s = 0; o.steps && s < net->n_steps; s++) {
     if (!family_selected(&o, net->steps[s].family)) continue;
     struct bench_case *c = malloc(sizeof *c);
     init_case(c, net, s, s, 0, o.seed + (uint64_t)s);
     run_reference(c, c->want);
-    failures += check_and_register(c, cases++ == 0);
+    failures += check_and_register(c, cases++ == 0, &o, tuned_fit == 2 ? tuned : NULL, &registered);
   }
   if (o.net) {
     struct bench_case *c = malloc(sizeof *c);
     init_case(c, net, 0, net->n_steps - 1, 1, o.seed);
     run_reference(c, c->want);
-    failures += check_and_register(c, cases++ == 0);
+    failures += check_and_register(c, cases++ == 0, &o, tuned, &registered);
   }
   if (facts) fputs("\n  ]}\n", facts), fclose(facts);
-  if (failures) {
+  if (failures && !(o.keep_going && registered)) {
     fprintf(stderr, "bench_net: %d check(s) failed; nothing timed\n", failures);
     return 1;
   }
-  fprintf(stderr, "bench_net: %s: every implementation of %d case(s) matches the reference (tolerance %g)\n",
-          net->name, cases, o.tol);
+  if (failures)
+    fprintf(stderr, "bench_net: %s: %d check(s) failed; timing the %d that passed (--keep-going)\n", net->name,
+            failures, registered);
+  else
+    fprintf(stderr, "bench_net: %s: every implementation of %d case(s) matches the reference (tolerance %g)\n",
+            net->name, cases, o.tol);
   return bench_main(o.bench_argc, o.bench_argv);
 }

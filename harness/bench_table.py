@@ -10,7 +10,9 @@ Reads what `make bench` / `make bench-peers` left in a directory (out/bench):
 and prints, per net: every case (layer, shape, MACs, the roof, then per
 implementation the median time, GFLOP/s and % of the roof, the best in
 bold), the totals, the whole forward pass with its spread over the
-repetitions, and memory.  With --markdown FILE it writes the same tables
+repetitions, and memory.  A net benchmarked with a second schedule
+(make bench TUNING=FILE) gets a "tuned" column, and the ratio of the
+tuned and generated whole forward passes' medians: the autotuner's gain.  With --markdown FILE it writes the same tables
 for docs/benchmarks.md; with --json FILE the numbers.
 
 The roof of a case is the least time it can take on this machine:
@@ -27,7 +29,13 @@ import subprocess
 import sys
 
 IMPLS = ["generated", "xnnpack", "onednn", "reference"]
-TIMED_PEERS = ["generated", "xnnpack", "onednn"]  # the best is chosen among these
+TIMED_PEERS = ["generated", "xnnpack", "onednn"]  # the family table compares these
+
+
+def impls_of(facts):
+    """IMPLS, with "tuned" beside "generated" when the run had a tuned schedule."""
+    tuned = any("tuned" in case["checks"] for case in facts["cases"])
+    return IMPLS[:1] + ["tuned"] + IMPLS[1:] if tuned else IMPLS
 
 
 def load_json(path):
@@ -118,14 +126,14 @@ def cell(result, work, roof_seconds, bold):
     return f"**{text}**" if bold else text
 
 
-def net_rows(net, facts, results, roof):
+def net_rows(net, facts, results, roof, impls):
     """Per case: the row data, and per implementation its result or None."""
     rows = []
     for case in facts["cases"]:
         flops, nbytes = 2 * case["macs"], case["bytes"]
         roof_seconds, bound = roof.of(flops, nbytes)
         per = {}
-        for impl in IMPLS:
+        for impl in impls:
             check = case["checks"].get(impl, {})
             ok = check.get("status") in ("pass", "reference")
             per[impl] = results.get(f"{net}/{case['name']}/{impl}") if ok else None
@@ -135,29 +143,29 @@ def net_rows(net, facts, results, roof):
 
 
 def best_of(row):
-    timed = [(r["median"], impl) for impl, r in row["results"].items() if r and impl in TIMED_PEERS]
+    timed = [(r["median"], impl) for impl, r in row["results"].items() if r and impl != "reference"]
     return min(timed)[1] if timed else None
 
 
-def case_table(net, rows):
-    lines = [f"| layer | shape | MACs | roof | " + " | ".join(IMPLS) + " |",
-             "|---|---|---:|---:|" + "---:|" * len(IMPLS)]
+def case_table(net, rows, impls):
+    lines = [f"| layer | shape | MACs | roof | " + " | ".join(impls) + " |",
+             "|---|---|---:|---:|" + "---:|" * len(impls)]
     for row in rows:
         case = row["case"]
         if case["family"] == "net":
             continue
         best = best_of(row)
-        cells = [cell(row["results"][impl], row["work"], row["roof"], impl == best) for impl in IMPLS]
+        cells = [cell(row["results"][impl], row["work"], row["roof"], impl == best) for impl in impls]
         first = case["layers"].split(" + ")[0]  # the conv; what it absorbed is in the JSON
         lines.append(f"| {first} | {case['shape']} | {fmt_macs(case['macs'])} | "
                      f"{rate(row['work'], row['roof'])} ({row['bound']}) | " + " | ".join(cells) + " |")
     return lines
 
 
-def totals(rows):
+def totals(rows, impls):
     """Per implementation: the sum of its per-layer medians, and the layers it ran."""
     sums = {}
-    for impl in IMPLS:
+    for impl in impls:
         layer_rows = [r for r in rows if r["case"]["family"] != "net"]
         ran = [r["results"][impl] for r in layer_rows if r["results"][impl]]
         sums[impl] = {"ms": sum(r["median"] for r in ran), "layers": len(ran), "of": len(layer_rows)}
@@ -193,12 +201,12 @@ def family_table(rows, roof):
     return lines
 
 
-def summary_table(rows, torch, roof):
-    sums = totals(rows)
+def summary_table(rows, torch, roof, impls):
+    sums = totals(rows, impls)
     whole = next((r for r in rows if r["case"]["family"] == "net"), None)
     lines = ["| implementation | sum of layer medians | whole forward pass: median [min – max] | GFLOP/s | % of peak FMA |",
              "|---|---:|---:|---:|---:|"]
-    for impl in IMPLS:
+    for impl in impls:
         s = sums[impl]
         total = f"{fmt_ms(s['ms'])} ms" + ("" if s["layers"] == s["of"] else f" ({s['layers']} of {s['of']} layers)")
         if s["layers"] == 0:
@@ -216,6 +224,27 @@ def summary_table(rows, torch, roof):
                      f"{fmt_ms(t['median_ms'])} [{fmt_ms(t['min_ms'])} – {fmt_ms(t['max_ms'])}] ms | "
                      f"{gflops:.1f} | {100 * gflops * 1e9 / roof.flops:.1f}% |")
     return lines
+
+
+def tuned_ratio(rows, side_by_side):
+    """Whole forward pass, tuned over generated: from NAME.tuned.json (make
+    bench's interleaved run of the two alone) when there is one, else from
+    the main run.  Returns (ratio of medians, text) or (None, None)."""
+    if side_by_side:
+        both = {name.split("/")[-1]: r for name, r in side_by_side.items() if name.split("/")[-2] == "forward"}
+        g, t = both.get("generated"), both.get("tuned")
+        if g and t:
+            ratio = t["median"] / g["median"]
+            return ratio, (f"Whole forward pass, tuned vs generated, alone, {t['runs']} interleaved repetitions each: "
+                           f"median {t['median']:.3f} vs {g['median']:.3f} ms, min {t['min']:.3f} vs {g['min']:.3f} ms; "
+                           f"tuned / generated = {ratio:.3f} ({'tuned faster' if ratio < 1 else 'tuned not faster'}).")
+    whole = next((r for r in rows if r["case"]["family"] == "net"), None)
+    tuned, generated = (whole["results"].get(i) if whole else None for i in ("tuned", "generated"))
+    if not (tuned and generated):
+        return None, None
+    ratio = tuned["median"] / generated["median"]
+    return ratio, (f"Whole forward pass, tuned / generated (medians, one run): {ratio:.3f} "
+                   f"({'tuned faster' if ratio < 1 else 'tuned not faster'}).")
 
 
 _torch_meta = {}
@@ -289,13 +318,19 @@ def main():
     for net in args.nets:
         facts = load_json(os.path.join(args.dir, f"{net}.facts.json"))
         results = results_by_name(load_json(os.path.join(args.dir, f"{net}.json")))
-        rows = net_rows(net, facts, results, roof)
+        impls = impls_of(facts)
+        rows = net_rows(net, facts, results, roof, impls)
         torch_rows = torch["results"] if torch and net == "mobilenet_v2" and any(
             r["case"]["family"] == "net" for r in rows) else []
-        md += ["", f"### {net} (batch {facts['batch']})", ""] + case_table(net, rows)
+        md += ["", f"### {net} (batch {facts['batch']})", ""] + case_table(net, rows, impls)
         md += ["", f"Per kind of layer, {net} (sums of per-layer medians; layers every implementation ran):", ""]
         md += family_table(rows, roof)
-        md += ["", f"Totals for {net}:", ""] + summary_table(rows, torch_rows, roof)
+        md += ["", f"Totals for {net}:", ""] + summary_table(rows, torch_rows, roof, impls)
+        tuned_path = os.path.join(args.dir, f"{net}.tuned.json")
+        ratio, ratio_text = tuned_ratio(rows, results_by_name(load_json(tuned_path))
+                                        if os.path.exists(tuned_path) else None)
+        if ratio is not None:
+            md += ["", ratio_text]
         obj = os.path.join(os.path.dirname(os.path.abspath(args.dir)), f"{net}_bench.o")
         mem = memory_table(facts, read_rss(os.path.join(args.dir, f"{net}.rss.json")), text_bytes(obj),
                            torch if torch_rows else None)
@@ -305,7 +340,8 @@ def main():
                                            "shape": r["case"]["shape"], "macs": r["case"]["macs"],
                                            "roof_ms": 1e3 * r["roof"], "bound": r["bound"], "best": best_of(r),
                                            "results": r["results"]} for r in rows],
-                                "totals": totals(rows), "pytorch": torch_rows}
+                                "totals": totals(rows, impls), "pytorch": torch_rows,
+                                "tuned_over_generated": ratio}
     text = "\n".join(md) + "\n"
     sys.stdout.write(text)
     if args.markdown:

@@ -9,8 +9,7 @@ $-- generator gives no layer function a name with that prefix.
 $for _, s in ipairs(steps) do
 $  if s.unpacked then
 
-static const float cgb_w_${s.fn}[] = {
-${s.unpacked}};
+${s.unpacked}
 $  end
 
 static void cgb_run_${s.fn}(const float *const *cgb_in, float *cgb_out)

@@ -772,6 +772,76 @@ PYEOF
 fi
 end_group
 
+# ---- the autotuner: a real tune of one layer, a planted wrong candidate ------
+group tune
+U=$T/tune
+mkdir -p "$U/templates"
+cp templates/*.tpl "$U/templates/"
+# A kernel that is wrong for one knob value only: the tuner must find it
+# wrong against the reference, never time it, and pick another.
+printf '%s\n' '$if knobs.mr == 2 then' '  y[0] += 1.0f;   /* planted by tests/run.sh */' '$end' \
+  >>"$U/templates/pwconv_x86.c.tpl"
+if ! make -s $(grep -o 'build/bench/[a-z_]*\.o' GNUmakefile | sort -u) >"$U/make.log" 2>&1; then
+  fail "the benchmark harness does not build" "$(tail -n 12 "$U/make.log")"
+else
+  # the planted wrong candidate: AVX2's pointwise kernel, every schedule measured
+  if grep -q ' avx2 .* fma \| fma .* avx2 ' /proc/cpuinfo; then
+    if expect "convgen --tune with a wrong candidate planted" 0 "candidates tried" -- \
+         ./convgen --tune --tune-dir "$U/work_planted" --tuning "$U/planted.tuning.lua" --target avx2 \
+         --tune-search exhaustive --templates "$U/templates" specs/pointwise_32_64.lua; then
+      cp "$T/last.err" "$U/planted.log"
+      grep -q "wrong = [1-9]" "$U/planted.tuning.lua" && ! grep -q "knobs = {mr = 2," "$U/planted.tuning.lua" &&
+        grep -q "wrong: differs from the reference" "$U/work_planted/scores.tsv" && pass ||
+        fail "the planted wrong candidate (mr = 2) was not discarded" "$(cat "$U/planted.tuning.lua")" \
+          "$(tail -n 5 "$U/planted.log")"
+    fi
+  else
+    skip "no AVX2 here to plant a wrong candidate in"
+  fi
+  TF=$U/pw.tuning.lua
+  TUNE="./convgen --tune --tune-dir $U/work --tuning $TF --tune-time 120"
+  if expect "convgen --tune on a one-layer spec" 0 "candidates tried" -- $TUNE specs/pointwise_32_64.lua; then
+    grep -q "complete = true" "$TF" && grep -q 'default_ns = [0-9]' "$TF" && pass ||
+      fail "the tuning file lacks a complete entry with the default's time" "$(cat "$TF")"
+    # the second run measures nothing: the shape is in the file
+    S0=$SECONDS
+    expect "a second tune of the same spec is cached" 0 "nothing to measure" -- $TUNE specs/pointwise_32_64.lua
+    [ $((SECONDS - S0)) -le 5 ] && pass || fail "the cached tune took $((SECONDS - S0)) s"
+    # generating with the file uses its knobs, says so in the code, and checks out
+    if expect "convgen --tuning generates" 0 "" -- ./convgen --tuning "$TF" -o "$U/pw" specs/pointwise_32_64.lua &&
+       ./convgen --reference -o "$U/pw_ref" specs/pointwise_32_64.lua &&
+       cc -O1 -march=native $NET_WARN -c "$U/pw.c" -o "$U/pw.o" 2>"$U/pw.log" &&
+       cc -O0 -std=c99 -Iharness -c "$U/pw_ref.c" -o "$U/pw_ref.o" &&
+       cc -o "$U/pw_check" "$U/pw.o" "$U/pw_ref.o" "$T/check.o" "$T/reference.o" -lm &&
+       "$U/pw_check" >"$U/check.log" 2>&1; then
+      grep -q "tuned" "$U/pw.c" && pass || fail "the generated file does not say its knobs were tuned"
+    else
+      fail "the net generated with --tuning does not build or check" "$(cat "$U/pw.log" "$U/check.log" 2>/dev/null | tail -n 8)"
+    fi
+    # tuned and default side by side in one benchmark binary
+    if make -s out/pointwise_32_64_bench_tuned TUNING="$TF" >"$U/bench.log" 2>&1 &&
+       out/pointwise_32_64_bench_tuned --benchmark_min_time=0.001 --facts="$U/facts.json" >>"$U/bench.log" 2>&1 &&
+       grep -q '"tuned": {"status": "pass"' "$U/facts.json"; then
+      pass
+    else
+      fail "make bench's tuned binary does not build, check or time" "$(tail -n 8 "$U/bench.log")"
+    fi
+  fi
+  # a layer the file lacks keeps its default, and convgen says so
+  expect "--tuning with a shape it lacks" 0 "has no tuned schedule for 1" -- \
+    ./convgen --tuning "$TF" -o "$U/other" specs/pointwise_32_64_nobias.lua
+  printf 'return {\n  {layer = "x", target = "avx512",\n' >"$U/broken.lua"
+  expect "a tuning file with a syntax error" 1 "broken.lua:3:" -- ./convgen --tuning "$U/broken.lua" specs/pointwise_32_64.lua
+  printf 'return {{layer = "x", target = "avx512", cpu = "c", compiler = "g", knobs = {mr = "8"}}}\n' >"$U/badknob.lua"
+  expect "a tuning file with a bad knob" 1 "entry 1 (x): 'knobs' must map knob names to non-negative integers" -- \
+    ./convgen --tuning "$U/badknob.lua" specs/pointwise_32_64.lua
+  expect "--tuning names a missing file" 1 "cannot open $U/none.lua" -- ./convgen --tuning "$U/none.lua" specs/pointwise_32_64.lua
+  expect "--tune without the harness built" 2 "needs the benchmark harness built" -- \
+    ./convgen --tune --tune-harness "$U/nowhere" --tuning "$U/x.lua" --tune-dir "$U/w2" specs/pointwise_32_64.lua
+  expect "--tune takes no --knob" 2 "takes no -o or --knob" -- ./convgen --tune --knob pw:mr=4 specs/pointwise_32_64.lua
+fi
+end_group
+
 # A Python test script's "ok" / "FAIL NAME" (details indented below) /
 # "SKIP why" lines counted into the current group: python_tests NAME SCRIPT.
 python_tests() {
