@@ -10,7 +10,7 @@
 --    default = {mr = 8, nv = 3, px_block = 2048}, default_ns = 41230,
 --    tried = 31, wrong = 0, space = 31, search = "exhaustive", complete = true}
 --
--- `ns` is the winner's median time and `default_ns` the default
+-- `ns` is the winner's time (its fastest repetition) and `default_ns` the default
 -- schedule's, timed in the same processes.  The file is read as data: it
 -- runs with an empty environment under the spec sandbox's limits.  Written
 -- sorted, so that two runs diff cleanly.
@@ -135,7 +135,7 @@ function M.render(old, new)
     return a.compiler < b.compiler
   end)
   local lines = {"-- convgen tuning file: written by convgen --tune, merged across runs.",
-    "-- knobs won on this layer shape, target, CPU and compiler; ns is its median time,",
+    "-- knobs won on this layer shape, target, CPU and compiler; ns is its time (fastest repetition),",
     "-- default_ns the default schedule's, measured side by side.", "return {"}
   for _, e in ipairs(all) do
     local parts = {}
