@@ -391,8 +391,8 @@ local function confirm(c, times, wrong)
     return
   end
   l.default_ns = {base}
-  -- each copy has arrays of its own, placed apart: identical code timed
-  -- up to 25% apart in one run, so every copy counts
+  -- identical copies of one kernel timed up to 25% apart in one run:
+  -- every copy counts
   local score = (times.c2 + times.c4) / 2 / base
   if score <= CONFIRM then l.best_score, l.confirmed = score, true
   else l.best, l.best_score, l.confirmed = l.default, 1, false end
