@@ -167,7 +167,7 @@ local function load_tuning(o, target)
   local text, err = host.read_file(o.tuning)
   if not text then util.fail("--tuning %s", err) end
   local tuning = require "tuning"
-  return tuning.index(tuning.parse(o.tuning, text), target, require("tune").cpu_model())
+  return tuning.index(tuning.parse(o.tuning, text), target, tuning.cpu_model())
 end
 
 local function report_untuned(o, plan)

@@ -40,18 +40,20 @@ M.isa = {
 
 M.targets = {"avx512", "avx2", "neon", "generic"}
 
--- Weights [C_out][K] as a register tile of mr output channels reads
--- them: [tile][k][mr], the last tile padded with zeros.
-local function pack_rows(w, rows, K, mr)
+-- Weights [groups][rows][K] as a register tile of mr rows reads them:
+-- per group [tile][k][mr], the last tile of each padded with zeros, so
+-- that no tile straddles two groups.
+local function pack_rows(w, rows, K, mr, groups)
   local tiles = (rows + mr - 1) // mr
-  local packed = tensor.new(tiles * K * mr)
-  for oc = 0, rows - 1 do
-    local t, r = oc // mr, oc % mr
-    for k = 0, K - 1 do packed:set((t * K + k) * mr + r, w:get(oc * K + k)) end
+  local packed = tensor.new((groups or 1) * tiles * K * mr)
+  for g = 0, (groups or 1) - 1 do
+    for oc = 0, rows - 1 do
+      local t, r = oc // mr, oc % mr
+      for k = 0, K - 1 do packed:set(((g * tiles + t) * K + k) * mr + r, w:get((g * rows + oc) * K + k)) end
+    end
   end
   return packed
 end
-M.pack_rows = pack_rows
 
 -- Pointwise kernels with vectors along pixels go in pixel blocks whose rows
 -- of X (K of them) fit in a quarter of L2, a whole number of tiles each.
@@ -286,22 +288,10 @@ local function conv_x86(isa_name)
       return {mr = within({1, 2, 3, 4, 6, 8, 12, 16, 24}, 1, math.min(max_acc, s.C_out // s.groups)),
         nv = upto(math.min(4, ceil_div(s.y.W, L))), mh = upto(math.min(4, s.y.H))}
     end,
-    -- Per group, pack_rows's [tile][k][mr] with k = (ic, kh, kw): tiles
-    -- never straddle two groups.
+    -- pack_rows per group, with k = (ic, kh, kw)
     pack = function(s)
-      local G, mr = s.groups, s.knobs.mr
-      local cout_g, K = s.C_out // G, (s.C_in // G) * s.kh * s.kw
-      local tiles, w = ceil_div(cout_g, mr), s.params.weight
-      local packed = tensor.new(G * tiles * K * mr)
-      for g = 0, G - 1 do
-        for oc = 0, cout_g - 1 do
-          local t, r = oc // mr, oc % mr
-          for k = 0, K - 1 do
-            packed:set(((g * tiles + t) * K + k) * mr + r, w:get((g * cout_g + oc) * K + k))
-          end
-        end
-      end
-      s.params.packed = packed
+      local G = s.groups
+      s.params.packed = pack_rows(s.params.weight, s.C_out // G, (s.C_in // G) * s.kh * s.kw, s.knobs.mr, G)
     end,
   }
 end

@@ -72,14 +72,6 @@ end
 
 -- ---- the machine ----------------------------------------------------------
 
-function M.cpu_model()
-  local info = host.read_file("/proc/cpuinfo") or ""
-  local model = info:match("model name%s*:%s*([^\n]+)")
-  if model then return (model:gsub("%s+", " ")) end
-  local part = info:match("CPU part%s*:%s*(%S+)")
-  return part and ("CPU part " .. part) or "unknown CPU"
-end
-
 local function compiler_id(cc, work)
   local first = cc:match("^(%S+)")
   local version = capture(first .. " --version", work .. "/cc-version.txt"):match("^[^\n]*")
@@ -258,7 +250,14 @@ end
 
 -- ---- a round: build, run, read ---------------------------------------------
 
-local record, best_of         -- below: what a round's binaries measured
+-- The layer's best candidate so far and its score (the default's is 1).
+local function best_of(l)
+  local best, score = l.default, 1
+  for sig, s in pairs(l.scores) do
+    if s < score or (s == score and sig < best.sig) then best, score = l.by_sig[sig], s end
+  end
+  return best, score
+end
 
 local function write_makefile(work, chunks, o)
   local objs = {}
@@ -302,18 +301,6 @@ local function read_results(work, id)
   return times, wrong
 end
 
--- Splits layer l's candidates into chunks: the default first in each.
--- Splits layer l's candidates into chunks, the default first and last in
--- each: its two times bound the noise of the run.
-local function chunk(l, candidates, round, index, chunks)
-  for first = 1, #candidates, CHUNK do
-    local list = {l.default}
-    for i = first, math.min(first + CHUNK - 1, #candidates) do list[#list + 1] = candidates[i] end
-    list[#list + 1] = l.default
-    chunks[#chunks + 1] = {id = string.format("l%d_r%d_%d", index, round, (first - 1) // CHUNK + 1),
-      layer = l, candidates = list, counted = #list - 2, after = record}
-  end
-end
 
 -- Writes the chunk's C; a candidate the generator refuses is dropped and
 -- reported (found by generating the candidates one at a time).
@@ -357,7 +344,7 @@ local function default_time(c, times, wrong)
 end
 
 -- Records what one binary of a search round measured.
-function record(c, times, wrong)
+local function record(c, times, wrong)
   local l = c.layer
   local base = default_time(c, times, wrong)
   if not base then return end
@@ -378,6 +365,18 @@ function record(c, times, wrong)
   l.best, l.best_score = best_of(l)
 end
 
+-- Splits layer l's candidates into chunks, the default first and last in
+-- each: its two times bound the noise of the run.
+local function chunk(l, candidates, round, index, chunks)
+  for first = 1, #candidates, CHUNK do
+    local list = {l.default}
+    for i = first, math.min(first + CHUNK - 1, #candidates) do list[#list + 1] = candidates[i] end
+    list[#list + 1] = l.default
+    chunks[#chunks + 1] = {id = string.format("l%d_r%d_%d", index, round, (first - 1) // CHUNK + 1),
+      layer = l, candidates = list, counted = #list - 2, after = record}
+  end
+end
+
 -- The search's winner against the default once more, with more
 -- repetitions, interleaved: a winner that is not at least CONFIRM faster
 -- there was noise, and the default stays.
@@ -387,15 +386,15 @@ local function confirm(c, times, wrong)
   local l = c.layer
   local base = default_time(c, times, wrong)
   if not base or not times.c2 or not times.c4 then
-    l.best, l.best_score, l.confirmed = l.default, 1, false
+    l.best, l.best_score = l.default, 1
     return
   end
   l.default_ns = {base}
   -- identical copies of one kernel timed up to 25% apart in one run:
   -- every copy counts
   local score = (times.c2 + times.c4) / 2 / base
-  if score <= CONFIRM then l.best_score, l.confirmed = score, true
-  else l.best, l.best_score, l.confirmed = l.default, 1, false end
+  if score <= CONFIRM then l.best_score = score
+  else l.best, l.best_score = l.default, 1 end
 end
 
 local function confirmation_chunks(layers)
@@ -428,13 +427,6 @@ local function progress(state, note)
   else host.write_stderr(text .. "\n") end
 end
 
-function best_of(l)
-  local best, score = l.default, 1
-  for sig, s in pairs(l.scores) do
-    if s < score or (s == score and sig < best.sig) then best, score = l.by_sig[sig], s end
-  end
-  return best, score
-end
 
 local function entry_of(l, ctx, complete)
   local default_ns = median(l.default_ns)
@@ -571,7 +563,7 @@ function M.tune(plan, o)
   o.harness = capture("cd " .. quote(o.harness) .. " && pwd", o.work .. ".pwd"):match("^[^\n]*")
   local work = o.work
   os.remove(work .. ".pwd")
-  local ctx = {target = target, cpu = M.cpu_model(), compiler = compiler_id(o.cc, work), path = o.tuning, work = work}
+  local ctx = {target = target, cpu = tuning.cpu_model(), compiler = compiler_id(o.cc, work), path = o.tuning, work = work}
   local old = {}
   local text = host.read_file(o.tuning)
   if text then old = tuning.parse(o.tuning, text) end

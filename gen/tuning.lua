@@ -17,6 +17,7 @@
 
 local util = require "util"
 local sandbox = require "sandbox"
+local host = require "host"
 
 local M = {}
 
@@ -28,6 +29,15 @@ function M.key(s)
     x.C, x.H, x.W, s.y.C, s.y.H, s.y.W, s.kh or 1, s.kw or 1, s.sh or 1, s.sw or 1,
     p.top, p.bottom, p.left, p.right, s.dh or 1, s.dw or 1, s.groups or 1,
     s.params.bias and " bias" or "", s.act and (" " .. s.act) or "")
+end
+
+-- This machine's CPU model, which a tuning file's entries are keyed by.
+function M.cpu_model()
+  local info = host.read_file("/proc/cpuinfo") or ""
+  local model = info:match("model name%s*:%s*([^\n]+)")
+  if model then return (model:gsub("%s+", " ")) end
+  local part = info:match("CPU part%s*:%s*(%S+)")
+  return part and ("CPU part " .. part) or "unknown CPU"
 end
 
 -- ---- reading ------------------------------------------------------------
