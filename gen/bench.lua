@@ -1,12 +1,15 @@
 -- bench: the benchmark bundle, the generated net plus its steps as data
 -- for harness/bench_net.c (harness/benchnet.h).
 --
--- In:  the scheduled plan, and the emitted net (emit.emit's C text).
+-- In:  the scheduled plan, and the emitted net (emit.emit's C text, made
+--      with whole_parts: a fused block's parts as whole layers too).
 -- Out: C text: the net, then convgen_bench_net listing every planned step
 --      with its parameters, the net's own weight arrays, and a wrapper
 --      that runs the step's kernel on one sample.
 -- The peers build their versions of each step from this table, so they
 -- compute what the generated kernel computes: folded, fused, packed.
+-- A fused block is listed as its layers, each timed and checked alone;
+-- the whole forward pass runs the net as it is, blocks and all.
 
 local template = require "template"
 local emit = require "emit"
@@ -22,7 +25,7 @@ local act_of = {relu = "BENCH_RELU", relu6 = "BENCH_RELU6", hardswish = "BENCH_H
   hardsigmoid = "BENCH_HARDSIGMOID"}
 
 -- Tensor indices in order of first appearance: net inputs, then outputs of steps.
-local function index_tensors(plan)
+local function index_tensors(plan, layers)
   local index, tensors = {}, {}
   local function add(name, shape)
     if index[name] then return end
@@ -30,7 +33,7 @@ local function index_tensors(plan)
     index[name] = #tensors - 1
   end
   for _, io in ipairs(plan.inputs) do add(io.name, io) end
-  for _, s in ipairs(plan.steps) do
+  for _, s in ipairs(layers) do
     for k, name in ipairs(s.inputs) do add(name, s.input_shapes[k]) end
     add(s.output, s.y)
   end
@@ -67,10 +70,11 @@ end
 
 -- options.array: as emit's (gen/emit.lua), for the unpacked copies.
 function M.bundle(plan, net_c, options)
-  local index, tensors = index_tensors(plan)
+  local layers = plan.layer_steps
+  local index, tensors = index_tensors(plan, layers)
   local steps = {}
   local unpacked = {}
-  for i, s in ipairs(plan.steps) do steps[i] = step_record(s, index, unpacked, options and options.array) end
+  for i, s in ipairs(layers) do steps[i] = step_record(s, index, unpacked, options and options.array) end
   local inputs, outputs, args = {}, {}, {}
   for i, io in ipairs(plan.inputs) do
     inputs[i] = index[io.name]

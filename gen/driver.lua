@@ -32,7 +32,11 @@ options:
                        the spec to stdout and the weights beside the model (x.onnx ->
                        x.safetensors), which the spec names: save the spec beside it
   --weights FILE       read weights from this safetensors file (overrides the spec's)
-  --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable)
+  --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable); a fused
+                       block's one knob is band_rows (its name is in --summary)
+  --fuse MODE          auto (default): run 1x1 -> depthwise -> 1x1 chains as one step,
+                       band by band, where the wide tensor is 1 MiB or more; all: every
+                       such chain; off: layer by layer
   --tuning FILE        use the schedules `convgen --tune` recorded in FILE for the
                        layer shapes it has (shapes it lacks keep the defaults, and
                        convgen says which on stderr); with --tune, the file to merge
@@ -83,6 +87,11 @@ local function parse_args(args)
     elseif a == "--bench" then o.bench = true
     elseif a == "--emit-spec" then o.emit_spec = true
     elseif a == "--weights" then o.weights = value(a)
+    elseif a == "--fuse" then
+      o.fuse = value(a)
+      if o.fuse ~= "auto" and o.fuse ~= "all" and o.fuse ~= "off" then
+        util.usage("--fuse takes auto, all or off, got '%s'", o.fuse)
+      end
     elseif a == "--templates" then o.templates = value(a)
     elseif a == "--max-instructions" then o.instructions = number(a)
     elseif a == "--max-memory" then o.memory = number(a)
@@ -204,7 +213,7 @@ local function run(args)
   graph.given_weights = given_weights
   graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
   if o.emit_spec then return emit_spec(o, net, given_weights) end
-  local plan = require("plan").plan(graph, {name = o.name})
+  local plan = require("plan").plan(graph, {name = o.name, fuse = o.fuse})
   local target = o.target or host.cpu_target()
   if o.tune then
     plan = require("schedule").schedule(plan, {target = target})
@@ -235,7 +244,7 @@ local function run(args)
   end
   if o.reference then return deliver(require("reference").bundle(graph, plan)) end
   if o.bench then
-    local net = require("emit").emit(plan, {command = command_line(args)})
+    local net = require("emit").emit(plan, {command = command_line(args), whole_parts = true})
     return deliver(require("bench").bundle(plan, net.c))
   end
   local header_name = base and (base:match("[^/]*$") .. ".h")

@@ -22,12 +22,12 @@ local template_of = {conv = "conv.c.tpl", gconv = "conv.c.tpl", dwconv = "dwconv
                      linear = "linear.c.tpl", avgpool = "pool.c.tpl", maxpool = "pool.c.tpl",
                      gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
                      affine = "eltwise.c.tpl", concat = "eltwise.c.tpl", mul = "eltwise.c.tpl",
-                     shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl"}
+                     shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl", block = "block.c.tpl"}
 
 local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
                 act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat",
-                mul = "multiply", shuffle = "channel shuffle", slice = "channel slice"}
+                mul = "multiply", shuffle = "channel shuffle", slice = "channel slice", block = "fused block"}
 
 -- "oh * 2 - 1": a readable C expression for var * mul + add.
 local function lin(var, mul, add)
@@ -59,6 +59,11 @@ local function c_float(v)
 end
 
 local function describe(s)
+  if s.kind == "block" then
+    local a, mid, c = table.unpack(s.parts)
+    return string.format("fused block: 1x1 %d -> %d, %dx%d depthwise stride %d, 1x1 %d -> %d, in bands of %d output rows",
+      a.C_in, a.C_out, mid.kh, mid.kw, mid.sh, c.C_in, c.C_out, s.knobs.band_rows)
+  end
   local parts = {family[s.kind]}
   if s.kh then
     local pd = s.pad
@@ -85,8 +90,17 @@ local function comment(s)
     " * " .. describe(s)}
   local io = {}
   for i, name in ipairs(s.inputs) do io[i] = shape3(s.input_shapes[i]) end
+  if s.part then io = {shape3(s.x)} end
   local cost = s.macs > 0 and string.format(", %s MACs", util.si(s.macs)) or ""
   lines[#lines + 1] = string.format(" * %s -> %s%s", table.concat(io, " + "), shape3(s.y), cost)
+  if s.part then
+    lines[#lines + 1] = string.format(" * a band of the layer inside %s: channels %d floats apart in x, %d in y",
+      s.block_fn, s.x_stride or s.x.H * s.x.W, s.y_stride or s.y.H * s.y.W)
+  elseif s.kind == "block" then
+    local mid = s.parts[2]
+    lines[#lines + 1] = string.format(" * the %s and %s tensors exist a band at a time, in `scratch`",
+      shape3(mid.x), shape3(mid.y))
+  end
   local knobs = util.keys_sorted(s.knobs)
   if #knobs > 0 then
     local k = {}
@@ -115,26 +129,31 @@ end
 
 local function signature(s)
   local args = {}
-  if #s.inputs == 1 then
+  if s.part then
+    args[1] = "const float *restrict x"
+  elseif #s.inputs == 1 then
     args[1] = "const float *restrict x"
   else
     for i = 1, #s.inputs do args[i] = string.format("const float *restrict x%d", i - 1) end
   end
   args[#args + 1] = "float *restrict y"
+  if s.kind == "block" then args[#args + 1] = "float *restrict scratch" end
   return string.format("static void %s(%s)\n", s.fn, table.concat(args, ", "))
 end
 
 -- The C names of a step's parameter arrays: {weight = "pw_w", bias = ...}.
+-- A band instance of a block's part reads its part's arrays.
 function M.param_symbols(s)
-  local names = {}
-  for _, a in ipairs(arrays_of(s)) do names[a[4]] = s.fn .. "_" .. a[1] end
+  local names, owner = {}, (s.part or s).fn
+  for _, a in ipairs(arrays_of(s)) do names[a[4]] = owner .. "_" .. a[1] end
   return names
 end
 
 local function layer_function(s)
   local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
-    activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end}
-  for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = s.fn .. "_" .. a[1] end
+    activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end,
+    XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W}
+  for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = (s.part or s).fn .. "_" .. a[1] end
   if s.isa then
     helpers.ISA = kernels.isa[s.isa]
     if s.isa == "avx512" or s.isa == "avx2" then helpers.SIMD = simd_x86.new(helpers.ISA, s.act) end
@@ -143,11 +162,29 @@ local function layer_function(s)
   return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
 end
 
+-- A block: its parts' band instances, then the band loop.  With
+-- `whole_parts` (the benchmark bundle) the parts as whole layers too.
+local function block_functions(s, whole_parts)
+  local out, inst = {}, s.instances
+  if whole_parts then
+    for _, p in ipairs(s.parts) do out[#out + 1] = layer_function(p) end
+  end
+  for _, n in ipairs(inst.counts) do
+    inst.expand[n].block_fn = s.fn
+    out[#out + 1] = layer_function(inst.expand[n])
+  end
+  inst.middle.block_fn, inst.project.block_fn = s.fn, s.fn
+  out[#out + 1] = layer_function(inst.middle)
+  out[#out + 1] = layer_function(inst.project)
+  out[#out + 1] = layer_function(s)
+  return table.concat(out, "\n")
+end
+
 -- options.array(symbol, tensor): C text that defines the array some
 -- other way (the tuner assembles large ones in), or nil for the usual.
 local function weight_arrays(plan, options)
   local out = {}
-  for _, s in ipairs(plan.steps) do
+  for _, s in ipairs(plan.layer_steps) do
     for _, a in ipairs(arrays_of(s)) do
       local symbol = s.fn .. "_" .. a[1]
       out[#out + 1] = options.array and options.array(symbol, a[2]) or
@@ -222,6 +259,7 @@ local function forward_calls(plan, per_sample)
     local args = {}
     for i, name in ipairs(s.inputs) do args[i] = tensor_ref(plan, name, per_sample) end
     args[#args + 1] = tensor_ref(plan, s.output, per_sample)
+    if s.scratch then args[#args + 1] = s.scratch_offset == 0 and "arena" or ("arena + " .. s.scratch_offset) end
     lines[#lines + 1] = string.format("%s(%s);", s.fn, table.concat(args, ", "))
   end
   return lines
@@ -279,16 +317,18 @@ local alignment = [[
 #endif
 ]]
 
+-- options.whole_parts: also a function for each part of a block as a
+-- whole layer (the benchmark bundle times and checks them one by one).
 function M.emit(plan, options)
   local used, needs_math = {}, false
-  for _, s in ipairs(plan.steps) do
+  for _, s in ipairs(plan.layer_steps) do
     if s.act then used[s.act] = true end
     needs_math = needs_math or s.act == "sigmoid" or s.kind == "maxpool"
   end
   local parts = {banner(plan, options, plan.prefix .. ".c")}
   if needs_math then parts[#parts + 1] = "#include <math.h>\n" end
   local isas = {}
-  for _, s in ipairs(plan.steps) do
+  for _, s in ipairs(plan.layer_steps) do
     if s.isa and not isas[s.isa] then
       isas[s.isa] = true
       local isa = kernels.isa[s.isa]
@@ -304,7 +344,9 @@ function M.emit(plan, options)
   parts[#parts + 1] = weight_arrays(plan, options)
   local acts = template.render("activations.c.tpl", {used = used}, {})
   if acts ~= "" then parts[#parts + 1] = "\n" .. acts end
-  for _, s in ipairs(plan.steps) do parts[#parts + 1] = "\n" .. layer_function(s) end
+  for _, s in ipairs(plan.steps) do
+    parts[#parts + 1] = "\n" .. (s.kind == "block" and block_functions(s, options.whole_parts) or layer_function(s))
+  end
   parts[#parts + 1] = "\n" .. forward(plan)
   return {c = table.concat(parts), h = M.header(plan, options)}
 end

@@ -5,9 +5,12 @@
 --        inputs  = {{name, cname, param, C, H, W, size}...}, size: floats per sample,
 --        outputs = {{name, cname, param, C, H, W, size}...}, cname: for macros,
 --                                                           param: forward's argument
---        steps   = {step...}, arena_floats, arena_unplanned_floats,
---        storage = {[tensor] = {kind = "input"|"output"|"arena", index|offset}},
+--        steps   = {step...}, layer_steps = {step...}: the steps before blocks
+--                  were formed (a block's parts, each with its whole shape),
 --        macs, param_count}
+--      and, once the schedule has sized the blocks' scratch (M.place):
+--        arena_floats, arena_unplanned_floats, arena_unfused_floats,
+--        storage = {[tensor] = {kind = "input"|"output"|"arena", index|offset}}
 --      step = {name, fn, kind, layers = {source layer names}, file, line,
 --              inputs = {tensor...}, output = tensor, x = {C,H,W}, y = {C,H,W},
 --              act = nil|"relu"|"relu6"|"hardswish"|"sigmoid"|"hardsigmoid",
@@ -16,7 +19,9 @@
 -- What happens here: batchnorm folded into the conv before it (or kept as
 -- a per-channel affine step), activations fused into their producer,
 -- flatten turned into an alias, dead layers dropped, kernels classified
--- by shape, and the arena planned by liveness.  The graph is not changed.
+-- by shape, chains of 1x1 -> depthwise -> 1x1 made into blocks that run
+-- band by band (step kind "block": {parts = {expand, middle, project}}),
+-- and the arena planned by liveness.  The graph is not changed.
 -- Shapes in steps are per sample: the forward pass loops over the batch.
 
 local util = require "util"
@@ -223,6 +228,65 @@ local function pack_weights(s)
   s.params.weight = packed
 end
 
+-- ---- blocks: 1x1 -> depthwise -> 1x1 over bands of rows -------------------
+-- MobileNetV2's inverted residual and ShuffleNetV2's branch widen the
+-- channels six times (or keep them), filter each channel, and narrow them
+-- again.  Layer by layer, the wide tensors go out to memory and come back
+-- twice; as one step that makes a few output rows at a time, they live
+-- only in a band buffer that stays in L2.  The schedule picks the band's
+-- height (gen/schedule.lua) and emit writes the loop (gen/emit.lua).
+
+-- Below this, the wide tensor fits in L2 beside everything else and the
+-- band loop only adds work: fusion pays where layers spill to L3.
+M.FUSE_MIN_BYTES = 1 << 20
+
+local function plain_pointwise(s)
+  return s and s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 and #s.inputs == 1
+end
+
+-- mode: "auto" (where the wide tensor is at least FUSE_MIN_BYTES), "all"
+-- or "off".  The block takes the expand step's place in the order.
+local function form_blocks(steps, outputs, mode, taken)
+  if mode == "off" then return steps end
+  local is_output = {}
+  for _, name in ipairs(outputs) do is_output[name] = true end
+  local readers = consumers_of(steps)
+  local function sole_reader(s)
+    local r = readers[s.output]
+    if is_output[s.output] or not r or #r ~= 1 or #r[1].inputs ~= 1 then return nil end
+    return r[1]
+  end
+  local parts_of, in_block = {}, {}
+  for _, a in ipairs(steps) do
+    local b = plain_pointwise(a) and sole_reader(a)
+    local c = b and b.kind == "dwconv" and sole_reader(b)
+    if plain_pointwise(c) and not in_block[a] and
+        (mode == "all" or 4 * a.y.C * a.y.H * a.y.W >= M.FUSE_MIN_BYTES) then
+      parts_of[a] = {a, b, c}
+      in_block[a], in_block[b], in_block[c] = true, true, true
+    end
+  end
+  local out = {}
+  for _, s in ipairs(steps) do
+    local parts = parts_of[s]
+    if parts then
+      local a, b, c = table.unpack(parts)
+      local fn = util.unique_c_names({a.fn .. "_block"}, taken)[1]
+      taken[fn] = true
+      local layers = {}
+      for _, p in ipairs(parts) do
+        for _, l in ipairs(p.layers) do layers[#layers + 1] = l end
+      end
+      out[#out + 1] = {name = fn, fn = fn, kind = "block", op = "block", layers = layers, file = a.file,
+        line = a.line, inputs = {a.inputs[1]}, output = c.output, x = a.x, y = c.y,
+        input_shapes = a.input_shapes, params = {}, macs = a.macs + b.macs + c.macs, parts = parts}
+    elseif not in_block[s] then
+      out[#out + 1] = s
+    end
+  end
+  return out
+end
+
 local function io_records(graph, names)
   local cnames = util.unique_c_names(names)
   local list = {}
@@ -247,33 +311,58 @@ local function name_parameters(plan, fns, reserved)
   for i, io in ipairs(plan.outputs) do io.param = params[#plan.inputs + i] end
 end
 
-local function plan_storage(plan, steps, graph, resolve)
-  local storage, intervals = {}, {}
+local function io_storage(plan, graph)
+  local storage = {}
   for i, io in ipairs(plan.inputs) do storage[io.name] = {kind = "input", index = i} end
   for i, io in ipairs(plan.outputs) do
-    local real = resolve(io.name)
-    if storage[real] then
+    if storage[io.real] then
       util.fail("%s:%s: net '%s': output '%s' is the same data as %s '%s'; nothing would be computed for it",
-        graph.file, graph.line or "?", graph.name, io.name, storage[real].kind, real)
+        graph.file, graph.line or "?", graph.name, io.name, storage[io.real].kind, io.real)
     end
-    storage[real] = {kind = "output", index = i}
+    storage[io.real] = {kind = "output", index = i}
   end
-  local first, last = {}, {}
+  return storage
+end
+
+-- Arena intervals of `steps`: every tensor a step writes that is neither
+-- an input nor an output, and each block's scratch (s.scratch floats,
+-- set by the schedule), live during its own step only.
+local function intervals_of(steps, storage)
+  local first, last, intervals, unplanned = {}, {}, {}, 0
   for i, s in ipairs(steps) do
     first[s.output] = first[s.output] or i
     for _, name in ipairs(s.inputs) do last[name] = i end
   end
-  local unplanned = 0
-  for _, s in ipairs(steps) do
-    if not storage[s.output] then
-      local size = s.y.C * s.y.H * s.y.W
-      intervals[#intervals + 1] = {name = s.output, size = size, first = first[s.output], last = last[s.output] or first[s.output]}
-      unplanned = unplanned + (size + arena.ALIGN - 1) // arena.ALIGN * arena.ALIGN
-    end
+  local function add(name, size, from, to)
+    intervals[#intervals + 1] = {name = name, size = size, first = from, last = to}
+    unplanned = unplanned + (size + arena.ALIGN - 1) // arena.ALIGN * arena.ALIGN
   end
+  for i, s in ipairs(steps) do
+    if not storage[s.output] then
+      add(s.output, s.y.C * s.y.H * s.y.W, first[s.output], last[s.output] or first[s.output])
+    end
+    if s.scratch then add(" scratch " .. s.fn, s.scratch, i, i) end
+  end
+  return intervals, unplanned
+end
+
+-- The arena, planned by liveness over the steps as they run (blocks and
+-- their scratch included); arena_unfused_floats is what the layers would
+-- need one by one.  Called by the schedule, which sizes the scratch.
+function M.place(plan)
+  local storage = plan.io_storage
+  local intervals, unplanned = intervals_of(plan.steps, storage)
   local offsets, total = arena.plan_arena(intervals)
-  for name, offset in pairs(offsets) do storage[name] = {kind = "arena", offset = offset} end
-  plan.storage, plan.arena_floats, plan.arena_unplanned_floats = storage, total, unplanned
+  plan.storage = {}
+  for name, st in pairs(storage) do plan.storage[name] = st end
+  for name, offset in pairs(offsets) do plan.storage[name] = {kind = "arena", offset = offset} end
+  for _, s in ipairs(plan.steps) do
+    if s.scratch then s.scratch_offset = offsets[" scratch " .. s.fn] end
+  end
+  plan.arena_floats, plan.arena_unplanned_floats = total, unplanned
+  local _, unfused = arena.plan_arena((intervals_of(plan.layer_steps, storage)))
+  plan.arena_unfused_floats = unfused
+  return plan
 end
 
 -- A step's parameter arrays are named after its function (emit.lua):
@@ -306,7 +395,7 @@ local function function_names(steps, reserved)
   end
 end
 
--- options: {name = symbol prefix or nil}
+-- options: {name = symbol prefix or nil, fuse = "auto" (default), "all" or "off"}
 function M.plan(graph, options)
   local steps = initial_steps(graph)
   steps = fuse(steps, graph.outputs)
@@ -325,6 +414,14 @@ function M.plan(graph, options)
   for act in pairs(activations) do reserved["act_" .. act] = true end
   local fns = function_names(steps, reserved)
   name_parameters(plan, fns, reserved)
+  local taken = {}
+  for k in pairs(reserved) do taken[k] = true end
+  for _, fn in ipairs(fns) do
+    taken[fn] = true
+    for _, suffix in ipairs(ARRAY_SUFFIXES) do taken[fn .. suffix] = true end
+  end
+  for _, io in ipairs(plan.inputs) do taken[io.param] = true end
+  for _, io in ipairs(plan.outputs) do taken[io.param] = true end
   for i, s in ipairs(steps) do
     s.fn = fns[i]
     s.kind = classify(s)
@@ -337,8 +434,10 @@ function M.plan(graph, options)
   for _, layer in ipairs(graph.layers) do
     for _, t in pairs(layer.params or {}) do plan.param_count = plan.param_count + #t end
   end
-  plan.steps = steps
-  plan_storage(plan, steps, graph, resolve)
+  plan.layer_steps = steps
+  plan.steps = form_blocks(steps, outputs, options.fuse or "auto", taken)
+  plan.taken_names = taken          -- the schedule names the blocks' band functions
+  plan.io_storage = io_storage(plan, graph)
   return plan
 end
 

@@ -7,7 +7,9 @@
 --      kernel such as "pwconv_avx512", with step.template and step.isa),
 --      step.knobs = {name = value} and step.why = {name = reason} for
 --      every knob its template takes, and step.params.packed where the
---      kernel reads its weights in an order of its own.
+--      kernel reads its weights in an order of its own.  A block (gen/plan.lua)
+--      gets band_rows, its band plan and its parts' band-shaped instances
+--      (step.bands, step.instances, step.scratch); then the arena is placed.
 -- Templates assert which knob values they accept; every value they use
 -- comes from here, never from a constant inside a template.  Each default
 -- is {value, reason, lowest, highest}: the range an override may take.
@@ -15,6 +17,8 @@
 local util = require "util"
 local kernels = require "kernels"
 local tuning = require "tuning"
+local geometry = require "geometry"
+local plan_stage = require "plan"
 
 local M = {}
 
@@ -68,13 +72,18 @@ for _, kind in ipairs{"avgpool", "maxpool", "gap", "add", "concat", "act", "affi
   defaults[kind] = no_knobs
 end
 
--- Every overridden layer must be a step of the plan: a layer fused into
--- another (a batchnorm, an activation) has no kernel of its own.
+-- Every overridden layer must be a step of the plan (or a part of a
+-- block): a layer fused into another (a batchnorm, an activation) has no
+-- kernel of its own.
 local function check_override_names(plan, overrides)
   local known, names = {}, {}
   for _, s in ipairs(plan.steps) do
     known[s.name], known[s.fn] = true, true
     names[#names + 1] = s.name
+    for _, p in ipairs(s.parts or {}) do
+      known[p.name], known[p.fn] = true, true
+      names[#names + 1] = p.name
+    end
   end
   for _, name in ipairs(util.keys_sorted(overrides)) do
     if not known[name] then
@@ -162,37 +171,177 @@ function M.space(s, target, also)
   return out, refused
 end
 
+-- ---- blocks: bands of output rows ------------------------------------------
+-- A block (gen/plan.lua) runs its parts band by band.  Its own knob is the
+-- band's height in output rows; its parts keep the knobs (and packed
+-- weights) of their whole-shape layers, and run as instances shaped for
+-- a band (step.instances), which emit writes as functions of their own.
+-- The two band buffers (the wide tensor's rows that a band reads, and
+-- the depthwise output rows) should stay in L2 beside the weights.
+local BAND_BYTES = 768 * 1024
+
+local function divisors(n)
+  local out = {}
+  for d = 1, n do if n % d == 0 then out[#out + 1] = d end end
+  return out
+end
+
+-- Input rows that a band of R output rows reads.
+local function rows_in(mid, R) return (R - 1) * mid.sh + (mid.kh - 1) * mid.dh + 1 end
+
+local function band_bytes(mid, R) return 4 * mid.x.C * (rows_in(mid, R) * mid.x.W + R * mid.y.W) end
+
+local function block_knobs(s, given)
+  local mid = s.parts[2]
+  local R = 1
+  for _, d in ipairs(divisors(mid.y.H)) do
+    if band_bytes(mid, d) <= BAND_BYTES then R = d end
+  end
+  R = given.band_rows or R
+  return {band_rows = {R, string.format("output rows per band: the band buffers (%d KiB) stay in L2",
+    band_bytes(mid, R) // 1024), 1, mid.y.H}}
+end
+
+local function check_block(s, R)
+  local H = s.parts[2].y.H
+  if H % R ~= 0 then
+    return string.format("%s:band_rows=%d: it must divide the block's %d output rows (%s)", s.name, R, H,
+      table.concat(divisors(H), ", "))
+  end
+end
+
+-- Band b (0-based) of R output rows: of its RI buffer rows, the first
+-- `carry` come from the band before, then z_top rows of padding above
+-- the image, n rows the expand layer computes from input row lo + carry
+-- + z_top, and z_bottom rows of padding below.
+local function band_of(mid, R, RI, b)
+  local lo = b * R * mid.sh - mid.pad.top
+  local carry = b == 0 and 0 or math.max(0, RI - R * mid.sh)
+  local z_top, n, z_bottom = 0, 0, 0
+  for j = carry, RI - 1 do
+    local row = lo + j
+    if row < 0 then z_top = z_top + 1 elseif row >= mid.x.H then z_bottom = z_bottom + 1 else n = n + 1 end
+  end
+  return {lo = lo, carry = carry, z_top = z_top, n = n, z_bottom = z_bottom,
+    key = string.format("%d/%d/%d/%d", carry, z_top, n, z_bottom)}
+end
+
+-- Part p with other fields: its shape in a band, strides, function name.
+local function instance(p, fields) return setmetatable(fields, {__index = p}) end
+
+-- step.bands = {R, RI, runs = {{first, last, band}...}}, runs of alike
+-- bands; step.instances = {expand = {[n] = instance}, counts = {n...},
+-- middle, project}; step.scratch: floats of the two band buffers.
+local function plan_bands(plan, s, target)
+  local a, mid, c = table.unpack(s.parts)
+  local R = s.knobs.band_rows
+  local RI = rows_in(mid, R)
+  local runs = {}
+  for b = 0, mid.y.H // R - 1 do
+    local band = band_of(mid, R, RI, b)
+    local last = runs[#runs]
+    if last and last.band.key == band.key then last.last = b else runs[#runs + 1] = {first = b, last = b, band = band} end
+  end
+  local taken = plan.taken_names
+  local function name(base)
+    local n = util.unique_c_names({base}, taken)[1]
+    taken[n] = true
+    return n
+  end
+  local expand, counts = {}, {}
+  for _, run in ipairs(runs) do
+    local n = run.band.n
+    if n > 0 and not expand[n] then
+      expand[n] = instance(a, {fn = name(a.fn .. "_rows" .. n), part = a,
+        x = {C = a.x.C, H = n, W = a.x.W}, y = {C = a.y.C, H = n, W = a.y.W},
+        x_stride = a.x.H * a.x.W, y_stride = RI * a.y.W, macs = a.macs * n // a.y.H})
+      counts[#counts + 1] = n
+    end
+  end
+  local pad = {top = 0, bottom = 0, left = mid.pad.left, right = mid.pad.right}
+  local m = instance(mid, {fn = name(mid.fn .. "_band"), part = mid, x = {C = mid.x.C, H = RI, W = mid.x.W},
+    y = {C = mid.y.C, H = R, W = mid.y.W}, pad = pad, macs = mid.macs * R // mid.y.H})
+  m.rows, m.cols = geometry.window(RI, mid.x.W, R, mid.y.W, mid.kh, mid.kw, mid.sh, mid.sw, pad, mid.dh, mid.dw)
+  -- the depthwise layer's own knobs, as far as a band takes them
+  local want = {}
+  for k, v in pairs(mid.knobs) do if k ~= "flat" then want[k] = v end end
+  local knobs, why, fast = M.resolve(m, target, want, mid.why and "as the whole layer's")
+  if not knobs then knobs, why, fast = M.resolve(m, target, {}) end
+  m.knobs, m.why, m.kernel = knobs, why, fast and fast.name or m.kind
+  m.template, m.isa = fast and fast.template, fast and fast.isa
+  local p = instance(c, {fn = name(c.fn .. "_band"), part = c, x = {C = c.x.C, H = R, W = c.x.W},
+    y = {C = c.y.C, H = R, W = c.y.W}, y_stride = c.y.H * c.y.W, macs = c.macs * R // c.y.H})
+  s.bands = {R = R, RI = RI, runs = runs}
+  s.instances = {expand = expand, counts = counts, middle = m, project = p}
+  s.hidden_floats = mid.x.C * RI * mid.x.W
+  s.scratch = s.hidden_floats + mid.y.C * R * mid.y.W
+end
+
+-- The pointwise templates that take channel strides (XS, YS) run a band.
+local function takes_bands(p) return p.template == nil or p.kernel:match("^pwconv_.*avx") ~= nil end
+
 -- options.tuned: {[tuning.key(s)] = {knobs = ..., why = ..., isa = ...}}, for
 -- the target, from a tuning file (gen/tuning.lua); --knob overrides still
 -- win over it.  options.isa: {[layer name] = instruction set} for steps
 -- that take another instruction set's kernel than the target's (the tuner's).
 -- Sets plan.untuned: the steps with knobs that it had nothing for.
-function M.schedule(plan, options)
-  local overrides = options.overrides or {}
-  local target = options.target or "generic"
-  local tuned = options.tuned
-  check_override_names(plan, overrides)
-  plan.untuned, plan.tuned_steps = {}, 0
-  for _, s in ipairs(plan.steps) do
-    local knobs, why, fast
-    local wanted = overrides[s.name] or overrides[s.fn]
-    local record = not wanted and tuned and tuned[tuning.key(s)]
-    if record then
-      knobs, why, fast = M.resolve(s, record.isa or target, record.knobs, record.why)
-      -- a file from an older convgen may name knobs this one lacks
-      if knobs then plan.tuned_steps = plan.tuned_steps + 1 else record = nil end
-    end
-    if not record then
-      knobs, why, fast = M.resolve(s, options.isa and options.isa[s.name] or target, wanted or {})
-      if not knobs then util.usage("--knob %s", why) end
-      if tuned and not wanted and next(knobs) then plan.untuned[#plan.untuned + 1] = s end
-    end
-    s.kernel = fast and fast.name or s.kind
-    s.template, s.isa = fast and fast.template, fast and fast.isa
-    s.knobs, s.why = knobs, why
-    if fast and fast.pack then fast.pack(s) end
+local function schedule_layer(plan, s, options)
+  local overrides, target, tuned = options.overrides or {}, options.target or "generic", options.tuned
+  local knobs, why, fast
+  local wanted = overrides[s.name] or overrides[s.fn]
+  local record = not wanted and tuned and tuned[tuning.key(s)]
+  if record then
+    knobs, why, fast = M.resolve(s, record.isa or target, record.knobs, record.why)
+    -- a file from an older convgen may name knobs this one lacks
+    if knobs then plan.tuned_steps = plan.tuned_steps + 1 else record = nil end
   end
-  return plan
+  if not record then
+    knobs, why, fast = M.resolve(s, options.isa and options.isa[s.name] or target, wanted or {})
+    if not knobs then util.usage("--knob %s", why) end
+    if tuned and not wanted and next(knobs) then plan.untuned[#plan.untuned + 1] = s end
+  end
+  s.kernel = fast and fast.name or s.kind
+  s.template, s.isa = fast and fast.template, fast and fast.isa
+  s.knobs, s.why = knobs, why
+  if fast and fast.pack then fast.pack(s) end
 end
+
+-- A block whose parts cannot run as bands on this target is its parts
+-- again.
+local function schedule_block(plan, s, options)
+  for _, p in ipairs(s.parts) do schedule_layer(plan, p, options) end
+  if not (takes_bands(s.parts[1]) and takes_bands(s.parts[3])) then return s.parts end
+  local given = (options.overrides or {})[s.name] or {}
+  for knob in pairs(given) do
+    if knob ~= "band_rows" then util.usage("--knob %s:%s: a block's one knob is band_rows", s.name, knob) end
+  end
+  local d = block_knobs(s, given)
+  s.knobs = {band_rows = d.band_rows[1]}
+  s.why = {band_rows = given.band_rows and "set by --knob" or d.band_rows[2]}
+  local problem = check_block(s, s.knobs.band_rows)
+  if problem then util.usage("--knob %s", problem) end
+  s.kernel = "block"
+  plan_bands(plan, s, options.target or "generic")
+  -- a depthwise layer that reads only padding never needs the expand layer
+  if #s.instances.counts == 0 then return s.parts end
+  return {s}
+end
+
+function M.schedule(plan, options)
+  check_override_names(plan, options.overrides or {})
+  plan.untuned, plan.tuned_steps = {}, 0
+  local steps = {}
+  for _, s in ipairs(plan.steps) do
+    if s.kind == "block" then
+      for _, t in ipairs(schedule_block(plan, s, options)) do steps[#steps + 1] = t end
+    else
+      schedule_layer(plan, s, options)
+      steps[#steps + 1] = s
+    end
+  end
+  plan.steps = steps
+  return plan_stage.place(plan)
+end
+
 
 return M

@@ -2,7 +2,8 @@
 --
 -- In:  the validated graph (with weights) and its plan.
 -- Out: text.  One row per spec layer: op, input and output shapes,
---      parameters, MACs and output bytes; then totals and the arena.
+--      parameters, MACs and output bytes; then totals, the fused blocks
+--      and the arena with and without them.
 
 local util = require "util"
 
@@ -62,7 +63,7 @@ function M.summary(graph, plan)
   lines[#lines + 1] = string.format("net '%s': %d layers -> %d generated steps (%s)", graph.name, #graph.layers,
     #plan.steps, table.concat(kinds, ", "))
   local emitted, targeted = 0, {}
-  for _, s in ipairs(plan.steps) do
+  for _, s in ipairs(plan.layer_steps) do
     -- a kernel that packs its weights emits the packed copy only
     for name, t in pairs(s.params) do
       if not (name == "weight" and s.params.packed) then emitted = emitted + #t end
@@ -78,8 +79,17 @@ function M.summary(graph, plan)
     commas(emitted), commas(4 * emitted))
   lines[#lines + 1] = string.format("MACs: %s (batch %d)", commas(total_macs), graph.batch)
   lines[#lines + 1] = string.format("activations: %s bytes if every layer had its own buffer", commas(total_bytes))
-  lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample; %s bytes without reuse)",
-    commas(4 * plan.arena_floats), commas(4 * plan.arena_unplanned_floats))
+  for _, s in ipairs(plan.steps) do
+    if s.kind == "block" then
+      local a, mid, c = table.unpack(s.parts)
+      lines[#lines + 1] = string.format("fused block %s: %s -> %s -> %s in bands of %d rows; %s and %s live in %s bytes of scratch",
+        s.name, a.name, mid.name, c.name, s.knobs.band_rows, util.shape_string({N = 1, C = mid.x.C, H = mid.x.H, W = mid.x.W}),
+        util.shape_string({N = 1, C = mid.y.C, H = mid.y.H, W = mid.y.W}), commas(4 * s.scratch))
+    end
+  end
+  lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample); "
+    .. "%s bytes layer by layer, without the fused blocks; %s bytes without reuse",
+    commas(4 * plan.arena_floats), commas(4 * plan.arena_unfused_floats), commas(4 * plan.arena_unplanned_floats))
   return table.concat(lines, "\n") .. "\n"
 end
 

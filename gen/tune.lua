@@ -153,7 +153,7 @@ local function candidate_source(l, candidates, name, target, work, files)
       layer.params = shared              -- one set of weights: the bundle checks each against it
     end
   end
-  local plan = require("plan").plan(graph, {name = name})
+  local plan = require("plan").plan(graph, {name = name, fuse = "off"})
   for i = 2, #plan.steps do            -- planning may have repacked each copy's weights anew
     for k, v in pairs(plan.steps[1].params) do plan.steps[i].params[k] = v end
   end
@@ -166,7 +166,7 @@ local function candidate_source(l, candidates, name, target, work, files)
     end
   end
   local array = assembler(work, name, files)
-  local net = require("emit").emit(plan, {command = "convgen --tune", array = array})
+  local net = require("emit").emit(plan, {command = "convgen --tune", array = array, whole_parts = true})
   return require("bench").bundle(plan, net.c, {array = array})
 end
 
@@ -498,7 +498,7 @@ end
 
 local function distinct_layers(plan, target)
   local list, by_key = {}, {}
-  for _, s in ipairs(plan.steps) do
+  for _, s in ipairs(plan.layer_steps) do
     if next(s.knobs) then
       local key = tuning.key(s)
       if by_key[key] then

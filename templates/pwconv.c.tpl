@@ -2,8 +2,10 @@ $-- Pointwise (1x1) convolution, NCHW, one sample: per group a matrix
 $-- product Y[oc][p] = sum_ic W[oc][ic] * X[ic][p].  A tile of oc_tile
 $-- output channels by px_tile pixels is accumulated in a local array,
 $-- ic_unroll input rows at a time; strided layers tile by output row.
+$-- XS and YS are the floats between channels of X and of Y: H * W,
+$-- unless the layer is a band of rows inside a fused block (gen/plan.lua).
 $local oc_tile, ic_unroll, px_tile = knobs.oc_tile, knobs.ic_unroll, knobs.px_tile
-$local HW, P = x.H * x.W, y.H * y.W
+$local P = y.H * y.W
 $local CIN_G, COUT_G = C_in // groups, C_out // groups
 $local strided = sh ~= 1 or sw ~= 1
 $assert(oc_tile >= 1 and oc_tile <= 8, "pwconv: oc_tile must be 1..8")
@@ -18,7 +20,7 @@ $-- U input channels starting at `ic`, added into a T x NP tile.
 $local function channels(T, NP, oc, ic, U)
 {
 $  for u = 0, U - 1 do
-  const float *restrict x${u} = xg + ${lin(ic, HW, u * HW)} + ${in_base};
+  const float *restrict x${u} = xg + ${lin(ic, XS, u * XS)} + ${in_base};
 $  end
 $  for t = 0, T - 1 do
 $    local ws = {}
@@ -53,7 +55,7 @@ $    channels(T, NP, oc, IC_FULL, CIN_G - IC_FULL)
 $  end
   for (int p = 0; p < ${NP}; ++p) {
 $  for t = 0, T - 1 do
-    yg[${lin(oc, P, t * P)} + ${out_base} + p] = ${activate("acc[" .. t .. "][p]")};
+    yg[${lin(oc, YS, t * YS)} + ${out_base} + p] = ${activate("acc[" .. t .. "][p]")};
 $  end
   }
 }
@@ -72,9 +74,9 @@ $  end
 $end
 $
 ${for_groups(groups)}
-  const float *restrict xg = x + g * ${CIN_G * HW};
+  const float *restrict xg = x + g * ${CIN_G * XS};
   const float *restrict wg = ${W} + g * ${COUT_G * CIN_G};
-  float *restrict yg = y + g * ${COUT_G * P};
+  float *restrict yg = y + g * ${COUT_G * YS};
 $if strided then
   for (int oh = 0; oh < ${y.H}; ++oh) {
 $  pixels(y.W, "oh * " .. y.W)

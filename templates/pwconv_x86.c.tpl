@@ -8,6 +8,8 @@ $-- time as [tile][k][mr] (zeros past C_out), the order the tile reads
 $-- them.  Pixel tails are masked, never read past the row.  Pixels go in
 $-- blocks of px_block so the block's rows of X stay in L2 while every
 $-- tile of weights passes over them.
+$-- XS and YS are the floats between channels of X and of Y: P, unless
+$-- the layer is a band of rows inside a fused block (gen/plan.lua).
 $-- Without the ISA enabled (another compiler or -march) the same packed
 $-- weights feed a plain loop.
 $local P, K, M = y.H * y.W, C_in, C_out
@@ -43,7 +45,7 @@ $    for j = 0, vecs - 1 do names[#names + 1] = string.format("a%d_%d = %s", r, 
 $  end
   const float *restrict wk = ${W} + ${lin(oc, K, 0)};
   const float *restrict xk = x + ${p};
-  for (int k = 0; k < ${K}; ++k, wk += ${mr}, xk += ${P}) {
+  for (int k = 0; k < ${K}; ++k, wk += ${mr}, xk += ${XS}) {
 $  for j = 0, vecs - 1 do
     const ${V} x${j} = ${load("xk + " .. L * j, j == vecs - 1 and last or L)};
 $  end
@@ -58,14 +60,14 @@ $  end
   }
 $  for r = 0, rows - 1 do
 $    for j = 0, vecs - 1 do
-$      local dst = string.format("y + %s + %s", lin(lin(oc, 1, r), P, 0), lin(p, 1, L * j))
+$      local dst = string.format("y + %s + %s", lin(lin(oc, 1, r), YS, 0), lin(p, 1, L * j))
 $      local v = string.format("a%d_%d", r, j)
 $      v = finish(v)
   ${store(dst, v, j == vecs - 1 and last or L)};
 $    end
 $    if SIMD.scalar_act then
   for (int i = 0; i < ${(vecs - 1) * L + last}; ++i) {
-    float *o = y + ${lin(lin(oc, 1, r), P, 0)} + ${lin(p, 1, 0)} + i;
+    float *o = y + ${lin(lin(oc, 1, r), YS, 0)} + ${lin(p, 1, 0)} + i;
     *o = act_${act}(*o);
   }
 $    end
@@ -113,13 +115,13 @@ $end
 #else
 for (int oc = 0; oc < ${M}; ++oc) {
   const float *restrict w = ${W} + (oc / ${mr}) * ${K * mr} + oc % ${mr};
-  float *restrict yc = y + oc * ${P};
+  float *restrict yc = y + oc * ${YS};
   for (int p = 0; p < ${P}; ++p)
     yc[p] = ${B and (B .. "[oc]") or "0.0f"};
   for (int k = 0; k < ${K}; ++k) {
     const float wk = w[k * ${mr}];
     for (int p = 0; p < ${P}; ++p)
-      yc[p] += wk * x[k * ${P} + p];
+      yc[p] += wk * x[k * ${XS} + p];
   }
 $if act then
   for (int p = 0; p < ${P}; ++p)

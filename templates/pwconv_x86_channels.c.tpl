@@ -10,6 +10,8 @@ $-- K goes in chunks of kc so that a chunk of the weight tile stays in L1
 $-- while every pixel tile passes over it; between chunks the accumulators
 $-- wait in `part`.  The finished tile goes out through a small buffer, a
 $-- channel at a time (its pixels are what is contiguous in NCHW).
+$-- XS and YS are the floats between channels of X and of Y: P, unless
+$-- the layer is a band of rows inside a fused block (gen/plan.lua).
 $-- Without the ISA enabled the same packed weights feed a plain loop.
 $local P, K, M = y.H * y.W, C_in, C_out
 $local L = ISA.lanes
@@ -52,8 +54,8 @@ $      end
 $    end
   }
   const float *restrict wk = ${W} + ${lin(c0, K, 0)} + k0 * ${MR};
-  const float *restrict xk = x + k0 * ${P} + ${lin(p0, 1, 0)};
-  for (int k = k0; k < k_end; ++k, wk += ${MR}, xk += ${P}) {
+  const float *restrict xk = x + k0 * ${XS} + ${lin(p0, 1, 0)};
+  for (int k = k0; k < k_end; ++k, wk += ${MR}, xk += ${XS}) {
 $  else
 $    for j = 0, vecs - 1 do
 $      local init
@@ -66,7 +68,7 @@ $      for i = 0, pixels - 1 do row[#row + 1] = string.format("a%d_%d = %s", j, 
 $    end
   const float *restrict wk = ${W} + ${lin(c0, K, 0)};
   const float *restrict xk = x + ${p0};
-  for (int k = 0; k < ${K}; ++k, wk += ${MR}, xk += ${P}) {
+  for (int k = 0; k < ${K}; ++k, wk += ${MR}, xk += ${XS}) {
 $  end
 $  for j = 0, vecs - 1 do
     const ${V} w${j} = ${f("loadu_ps", lin("wk", 1, L * j))};
@@ -97,7 +99,7 @@ $      v = finish(v)
   ${f("store_ps", "out[" .. i .. "]", v)};
 $    end
   for (int c = 0; c < ${lanes}; ++c) {
-    float *restrict yc = y + ${lin(lin(c0, 1, L * j), P, 0)} + c * ${P} + ${lin(p0, 1, 0)};
+    float *restrict yc = y + ${lin(lin(c0, 1, L * j), YS, 0)} + c * ${YS} + ${lin(p0, 1, 0)};
 $    for i = 0, pixels - 1 do
     yc[${i}] = ${SIMD.scalar_act and ("act_" .. act .. "(out[" .. i .. "][c])") or ("out[" .. i .. "][c]")};
 $    end
@@ -162,13 +164,13 @@ $end
 #else
 for (int oc = 0; oc < ${M}; ++oc) {
   const float *restrict w = ${W} + (oc / ${MR}) * ${K * MR} + oc % ${MR};
-  float *restrict yc = y + oc * ${P};
+  float *restrict yc = y + oc * ${YS};
   for (int p = 0; p < ${P}; ++p)
     yc[p] = ${B and (B .. "[oc]") or "0.0f"};
   for (int k = 0; k < ${K}; ++k) {
     const float wk = w[k * ${MR}];
     for (int p = 0; p < ${P}; ++p)
-      yc[p] += wk * x[k * ${P} + p];
+      yc[p] += wk * x[k * ${XS} + p];
   }
 $if act then
   for (int p = 0; p < ${P}; ++p)

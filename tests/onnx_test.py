@@ -35,6 +35,10 @@ except ImportError as e:
     print(f"SKIP PyTorch is missing ({e}): apt-get install python3-torch python3-torchvision, run with /usr/bin/python3")
     sys.exit(0)
 
+sys.dont_write_bytecode = True  # no __pycache__ in tests/
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from write_safetensors import write_safetensors  # noqa: E402
+
 TOLERANCE = 1e-4
 FAILED = []
 # Each model's checks run in a thread of their own (the compiles of the
@@ -108,6 +112,16 @@ MODELS = [
 ]
 
 
+# The hand-written specs that claim torchvision's structure and names: each
+# must compute what the model computes with the model's own state_dict
+# (under `prefix`) as its weights file.
+SPECS = {
+    "mobilenet_v2": ("specs/mobilenet_v2.lua", ""),
+    "shufflenet_v2_x1_0": ("specs/shufflenet_v2.lua", ""),
+    "resnext50_32x4d_layer2": ("specs/resnext50_layer2.lua", "layer2."),
+}
+
+
 class Upsampler(nn.Module):
     """Nearest-neighbour upsampling (Resize), which convgen does not import."""
 
@@ -149,6 +163,10 @@ def export(name, make, shape, tmp):
         want = model(x).numpy()
     path = os.path.join(tmp, name + ".onnx")
     torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], output_names=["output"])
+    if name in SPECS:
+        prefix = SPECS[name][1]
+        write_safetensors(os.path.join(tmp, name + ".safetensors"),
+                          {prefix + k: v.numpy() for k, v in model.state_dict().items()})
     return path, x.numpy(), want
 
 
@@ -156,10 +174,12 @@ def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
-def check_model(args, name, exported):
+def check_model(args, name, exported, source=None, base=None):
+    """The net convgen makes from the .onnx file (or from `source`: convgen's
+    arguments after -o PATH, with files at `base`) computes what PyTorch computed."""
     path, x, want = exported
-    base = os.path.join(args.tmp, name)
-    r = run([args.convgen, "--name", "net", "-o", base, path])
+    base = base or os.path.join(args.tmp, name)
+    r = run([args.convgen, "--name", "net", "-o", base] + (source or [path]))
     if r.returncode != 0:
         return fail(name, "convgen failed:", r.stderr)
     r = run([args.cc, "-O2", "-march=native", "-std=c99", "-o", base + "_run", base + ".c", "tests/onnx_run.c", "-lm"])
@@ -239,6 +259,11 @@ def main():
         OUTPUT.lines = []
         check_model(args, name, model)
         check_emit_spec(args, name)
+        if name in SPECS:
+            spec = SPECS[name][0]
+            check_model(args, f"{spec} with {name}'s weights", model,
+                        ["--weights", os.path.abspath(os.path.join(args.tmp, name + ".safetensors")), spec],
+                        os.path.join(args.tmp, name + "_handwritten"))
         return OUTPUT.lines
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -5,6 +5,11 @@ pooling, batchnorm, activations, residual add and concat, squeeze-excite
 products, channel shuffles and slices, on small odd
 shapes, so that every kernel family meets borders, strides and tails.
 Usage: random_graphs.py --seed S --count N --out DIR   (writes DIR/g<seed>_<i>.lua)
+
+With --blocks, each graph holds a chain that convgen fuses into a block
+(1x1 -> depthwise -> 1x1, sometimes with a residual add), generated with
+--fuse all and a random band height (the spec's "-- fuse:" and "-- knobs:"
+lines, read by tests/run.sh): DIR/b<seed>_<i>.lua.
 """
 import argparse
 import os
@@ -20,6 +25,11 @@ class Builder:
         self.rng, self.name = rng, name
         self.lines, self.shapes, self.count = [], {}, 0
         self.outputs = []
+
+    def input(self, c, h, w):
+        self.lines.append('  input "x" {C = %d, H = %d, W = %d},' % (c, h, w))
+        self.shapes["x"] = (c, h, w)
+        return "x"
 
     def fresh(self, op):
         self.count += 1
@@ -136,12 +146,54 @@ class Builder:
         return name
 
 
+def random_block(rng, name):
+    """input -> [a layer] -> 1x1 -> depthwise -> 1x1 [-> add]; returns (spec, band knob)."""
+    b = Builder(rng, name)
+    block_in = b.input(rng.randint(2, 12), rng.randint(1, 19), rng.randint(1, 19))
+    if rng.random() < 0.3:
+        block_in = b.conv(block_in, rng.choice(["std", "pw"]))
+        if b.shapes[block_in][0] < 2:
+            block_in = "x"              # that conv is left unread, and dropped
+    c, h, w = b.shapes[block_in]
+    expand, mid, project = b.fresh("e"), b.fresh("d"), b.fresh("j")
+    wide = rng.randint(2, 40)          # one channel would make its 1x1 convs "depthwise"
+    b.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}' % (expand, wide, rng.choice(["true", "false"]), block_in))
+    b.shapes[expand] = (wide, h, w)
+    src = expand
+    if rng.random() < 0.6:
+        src = b.unary(expand, rng.choice(["relu", "relu6", "hardswish"]))
+    k = rng.choice([1, 3, 3, 3, 5, 7])
+    s, d = rng.choice([1, 1, 2, 3]), rng.choice([1, 1, 1, 2])
+    reach = d * (k - 1) + 1
+    if rng.random() < 0.5 and h + 2 * (reach // 2) >= reach and w + 2 * (reach // 2) >= reach:
+        pt = pb = pl = pr = reach // 2          # "same" padding, as the networks have it
+    else:
+        pt, pb = b.pad_fitting(h, reach)
+        pl, pr = b.pad_fitting(w, reach)
+    b.emit('dwconv "%s" {k = %d, stride = %d, dilation = %d, pad = {top = %d, bottom = %d, left = %d, right = %d}, '
+           'bias = %s, from = "%s"}' % (mid, k, s, d, pt, pb, pl, pr, rng.choice(["true", "false"]), src))
+    oh, ow = (h + pt + pb - reach) // s + 1, (w + pl + pr - reach) // s + 1
+    b.shapes[mid] = (wide, oh, ow)
+    src = mid
+    if rng.random() < 0.6:
+        src = b.unary(mid, rng.choice(["relu", "relu6"]))
+    same = (oh, ow) == (h, w)
+    out = c if same and rng.random() < 0.6 else rng.randint(1, 24)
+    b.emit('pwconv "%s" {out = %d, from = "%s"}' % (project, out, src))
+    cur = project
+    if out == c and same and rng.random() < 0.7:
+        cur = b.fresh("add")
+        b.emit('add "%s" {from = {"%s", "%s"}}' % (cur, project, block_in))
+    band = rng.choice(divisors(oh))
+    batch = rng.choice([1, 1, 2])
+    target = rng.choice(["", "", "avx2", "generic"])
+    spec = 'return net "%s" {\n%s\n  batch = %d,\n  outputs = {"%s"},\n}\n' % (name, "\n".join(b.lines), batch, cur)
+    return spec, "%s_block:band_rows=%d" % (expand, band), target
+
+
 def random_graph(rng, name):
     b = Builder(rng, name)
-    c, h, w = rng.randint(1, 16), rng.randint(1, 17), rng.randint(1, 17)
-    b.lines.append('  input "x" {C = %d, H = %d, W = %d},' % (c, h, w))
-    b.shapes["x"] = (c, h, w)
-    cur = "x"
+    cur = b.input(rng.randint(1, 16), rng.randint(1, 17), rng.randint(1, 17))
     flat = False
     for _ in range(rng.randint(1, 4)):
         if flat:
@@ -183,15 +235,22 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--blocks", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for i in range(a.count):
-        rng = random.Random(a.seed * 1000003 + i)
-        name = "g%d_%d" % (a.seed, i)
+        if a.blocks:
+            name = "b%d_%d" % (a.seed, i)
+            spec, knob, target = random_block(random.Random(a.seed * 1000033 + i), name)
+            head = "-- random block: tests/fuzz/random_graphs.py --blocks --seed %d, case %d\n" % (a.seed, i)
+            head += "-- fuse: all\n-- knobs: %s\n" % knob + ("-- target: %s\n" % target if target else "")
+        else:
+            name, target = "g%d_%d" % (a.seed, i), ""
+            spec = random_graph(random.Random(a.seed * 1000003 + i), name)
+            head = "-- random graph: tests/fuzz/random_graphs.py --seed %d, case %d\n" % (a.seed, i)
         with open(os.path.join(a.out, name + ".lua"), "w") as f:
-            f.write("-- random graph: tests/fuzz/random_graphs.py --seed %d, case %d\n" % (a.seed, i))
-            f.write(random_graph(rng, name))
-        print(os.path.join(a.out, name + ".lua"))
+            f.write(head + spec)
+        print(os.path.join(a.out, name + ".lua") + (" target " + target if target else ""))
 
 
 if __name__ == "__main__":

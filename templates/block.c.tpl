@@ -1,0 +1,51 @@
+$-- A fused block: 1x1 expand -> depthwise -> 1x1 project, band by band.
+$-- Each band makes R output rows of the project layer.  It needs RI rows
+$-- of the expand layer's output (the depthwise window's reach), kept in
+$-- `wide` as [channel][RI rows][W]: the rows the band before already
+$-- made move up (carry), padding rows are zeros, and the expand layer
+$-- computes the rest.  The depthwise layer turns them into R rows in
+$-- `filtered`, and the project layer writes those R rows of y.  The
+$-- runs of bands that do the same (bands.runs) are loops over `band`.
+$-- Every shape and offset is baked in; the schedule chose R.
+$local a, mid, c = parts[1], parts[2], parts[3]
+$local R, RI = bands.R, bands.RI
+$local Ch, Win, Wout = mid.x.C, mid.x.W, mid.y.W
+$local step_in, plane = R * mid.sh, RI * Win
+$-- `band` as a C expression: the loop variable, or the run's one band.
+$local function rows_of(run)
+$  if run.first == run.last then return function(mul, add) return lin(run.first, mul, add) end end
+$  return function(mul, add) return lin("band", mul, add) end
+$end
+$local function per_channel(body)
+for (int ch = 0; ch < ${Ch}; ++ch) {
+  float *w = wide + ch * ${plane};
+  ${body}
+}
+$end
+float *restrict wide = scratch;
+float *restrict filtered = scratch + ${hidden_floats};
+$for _, run in ipairs(bands.runs) do
+$  local b, at = run.band, rows_of(run)
+$  if run.first == run.last then
+{ /* band ${run.first}: output rows ${run.first * R} to ${run.first * R + R - 1} */
+$  else
+for (int band = ${run.first}; band <= ${run.last}; ++band) { /* output rows band * ${R} to band * ${R} + ${R - 1} */
+$  end
+$  if b.carry > 0 then
+$    per_channel(string.format("for (int i = 0; i < %d; ++i) w[i] = w[i + %d];", b.carry * Win, step_in * Win))
+$  end
+$  if b.z_top > 0 then
+$    per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", b.carry * Win, (b.carry + b.z_top) * Win))
+$  end
+$  if b.n > 0 then
+$    local first_row = b.carry + b.z_top
+  ${instances.expand[b.n].fn}(x + ${at(step_in * Win, (first_row - mid.pad.top) * Win)}, wide + ${first_row * Win});
+$  end
+$  if b.z_bottom > 0 then
+$    local from = b.carry + b.z_top + b.n
+$    per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", from * Win, (from + b.z_bottom) * Win))
+$  end
+  ${instances.middle.fn}(wide, filtered);
+  ${instances.project.fn}(filtered, y + ${at(R * Wout, 0)});
+}
+$end
