@@ -26,6 +26,8 @@ options:
   --name NAME          symbol prefix: NAME_forward, NAME_... (default: the net's name)
   --summary            print a per-layer table (shapes, parameters, MACs, arena) instead of C
   --reference          write the reference bundle for harness/check.c instead of the net
+                       (with -o PATH, its large arrays go beside it as PATH_*.bin files,
+                       which it assembles in by path: compile it from the same directory)
   --bench              write the net with its benchmark table for harness/bench_net.c
   --emit-spec          (ONNX) write the equivalent Lua spec and a safetensors file of its
                        weights: with -o PATH, PATH.lua and PATH.safetensors; without,
@@ -35,8 +37,9 @@ options:
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable); a fused
                        block's one knob is band_rows (its name is in --summary)
   --fuse MODE          auto (default): run 1x1 -> depthwise -> 1x1 chains as one step,
-                       band by band, where the wide tensor is 1 MiB or more; all: every
-                       such chain; off: layer by layer
+                       band by band, where the wide tensor is 1 MiB or more, and a
+                       concat followed by a channel shuffle as one pass; all: every
+                       such chain too; off: layer by layer
   --tuning FILE        use the schedules `convgen --tune` recorded in FILE for the
                        layer shapes it has (shapes it lacks keep the defaults, and
                        convgen says which on stderr); with --tune, the file to merge
@@ -242,7 +245,25 @@ local function run(args)
     if not ok then util.fail("%s", werr) end
     return 0
   end
-  if o.reference then return deliver(require("reference").bundle(graph, plan)) end
+  if o.reference then
+    -- With -o, arrays of 16384 floats or more go beside the bundle as raw
+    -- float32 (BASE_SYMBOL.bin) and are assembled in: compiling a big
+    -- net's weights from text again took most of make test's time.
+    local bins = {}
+    local array = base and function(symbol, t)
+      if #t < 16384 then return nil end
+      local file = base .. "_" .. symbol .. ".bin"
+      bins[#bins + 1], bins[#bins + 2] = file, t:to_f32le()
+      return util.incbin_array(symbol, #t, file)
+    end
+    local text = require("reference").bundle(graph, plan, {array = array})
+    if not base then return deliver(text) end
+    local files = {base .. ".c", text}
+    for _, v in ipairs(bins) do files[#files + 1] = v end
+    local ok, werr = host.write_files(files)
+    if not ok then util.fail("%s", werr) end
+    return 0
+  end
   if o.bench then
     local net = require("emit").emit(plan, {command = command_line(args), whole_parts = true})
     return deliver(require("bench").bundle(plan, net.c))

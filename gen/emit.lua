@@ -22,12 +22,14 @@ local template_of = {conv = "conv.c.tpl", gconv = "conv.c.tpl", dwconv = "dwconv
                      linear = "linear.c.tpl", avgpool = "pool.c.tpl", maxpool = "pool.c.tpl",
                      gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
                      affine = "eltwise.c.tpl", concat = "eltwise.c.tpl", mul = "eltwise.c.tpl",
-                     shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl", block = "block.c.tpl"}
+                     shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl", block = "block.c.tpl",
+                     concat_shuffle = "eltwise.c.tpl"}
 
 local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
                 act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat",
-                mul = "multiply", shuffle = "channel shuffle", slice = "channel slice", block = "fused block"}
+                mul = "multiply", shuffle = "channel shuffle", slice = "channel slice", block = "fused block",
+                concat_shuffle = "concat, then channel shuffle, in one pass"}
 
 -- "oh * 2 - 1": a readable C expression for var * mul + add.
 local function lin(var, mul, add)
@@ -74,7 +76,7 @@ local function describe(s)
     if s.dh > 1 or s.dw > 1 then parts[#parts + 1] = "dilation " .. (s.dh == s.dw and s.dh or (s.dh .. "x" .. s.dw)) end
     if s.groups and s.groups > 1 then parts[#parts + 1] = "groups " .. s.groups end
   end
-  if s.kind == "shuffle" then parts[#parts + 1] = s.groups .. " groups" end
+  if s.kind == "shuffle" or s.kind == "concat_shuffle" then parts[#parts + 1] = s.groups .. " groups" end
   if s.kind == "slice" then parts[#parts + 1] = string.format("channels %d to %d", s.start, s.stop - 1) end
   if s.kind == "mul" and s.input_shapes[1].H * s.input_shapes[1].W ~= s.input_shapes[2].H * s.input_shapes[2].W then
     parts[#parts + 1] = "one factor per channel"
@@ -162,12 +164,17 @@ local function layer_function(s)
   return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
 end
 
--- A block: its parts' band instances, then the band loop.  With
--- `whole_parts` (the benchmark bundle) the parts as whole layers too.
-local function block_functions(s, whole_parts)
+-- A step made of parts: for a block, its parts' band instances, then the
+-- band loop.  With `whole_parts` (the benchmark bundle) the parts as
+-- whole layers too.
+local function fused_functions(s, whole_parts)
   local out, inst = {}, s.instances
   if whole_parts then
     for _, p in ipairs(s.parts) do out[#out + 1] = layer_function(p) end
+  end
+  if s.kind ~= "block" then
+    out[#out + 1] = layer_function(s)
+    return table.concat(out, "\n")
   end
   for _, n in ipairs(inst.counts) do
     inst.expand[n].block_fn = s.fn
@@ -345,7 +352,7 @@ function M.emit(plan, options)
   local acts = template.render("activations.c.tpl", {used = used}, {})
   if acts ~= "" then parts[#parts + 1] = "\n" .. acts end
   for _, s in ipairs(plan.steps) do
-    parts[#parts + 1] = "\n" .. (s.kind == "block" and block_functions(s, options.whole_parts) or layer_function(s))
+    parts[#parts + 1] = "\n" .. (s.parts and fused_functions(s, options.whole_parts) or layer_function(s))
   end
   parts[#parts + 1] = "\n" .. forward(plan)
   return {c = table.concat(parts), h = M.header(plan, options)}

@@ -21,7 +21,9 @@
 -- flatten turned into an alias, dead layers dropped, kernels classified
 -- by shape, chains of 1x1 -> depthwise -> 1x1 made into blocks that run
 -- band by band (step kind "block": {parts = {expand, middle, project}}),
--- and the arena planned by liveness.  The graph is not changed.
+-- a concat read only by a channel shuffle made one pass (step kind
+-- "concat_shuffle": {parts = {concat, shuffle}}), and the arena planned
+-- by liveness.  The graph is not changed.
 -- Shapes in steps are per sample: the forward pass loops over the batch.
 
 local util = require "util"
@@ -287,6 +289,37 @@ local function form_blocks(steps, outputs, mode, taken)
   return out
 end
 
+-- ---- concat + channel shuffle in one pass -------------------------------------
+-- ShuffleNet joins its branches and shuffles the channels right away.
+-- Each channel is one contiguous plane in NCHW, so one pass can move
+-- every input channel straight to its shuffled place: the concatenation
+-- is never written, and its buffer leaves the arena.
+local function join_shuffles(steps, outputs, taken)
+  local is_output = {}
+  for _, name in ipairs(outputs) do is_output[name] = true end
+  local readers = consumers_of(steps)
+  local joined, dropped = {}, {}
+  for _, s in ipairs(steps) do
+    local r = readers[s.output]
+    if s.kind == "concat" and not is_output[s.output] and r and #r == 1 and r[1].kind == "shuffle" then
+      local shuffle = r[1]
+      local fn = util.unique_c_names({s.fn .. "_shuffled"}, taken)[1]
+      taken[fn] = true
+      local layers = {table.unpack(s.layers)}
+      for _, l in ipairs(shuffle.layers) do layers[#layers + 1] = l end
+      joined[s] = {name = fn, fn = fn, kind = "concat_shuffle", op = "concat_shuffle", layers = layers,
+        file = s.file, line = s.line, inputs = s.inputs, input_shapes = s.input_shapes, output = shuffle.output,
+        x = s.x, y = shuffle.y, groups = shuffle.groups, params = {}, macs = 0, parts = {s, shuffle}}
+      dropped[shuffle] = true
+    end
+  end
+  local out = {}
+  for _, s in ipairs(steps) do
+    if joined[s] then out[#out + 1] = joined[s] elseif not dropped[s] then out[#out + 1] = s end
+  end
+  return out
+end
+
 local function io_records(graph, names)
   local cnames = util.unique_c_names(names)
   local list = {}
@@ -436,6 +469,7 @@ function M.plan(graph, options)
   end
   plan.layer_steps = steps
   plan.steps = form_blocks(steps, outputs, options.fuse or "auto", taken)
+  if options.fuse ~= "off" then plan.steps = join_shuffles(plan.steps, outputs, taken) end
   plan.taken_names = taken          -- the schedule names the blocks' band functions
   plan.io_storage = io_storage(plan, graph)
   return plan

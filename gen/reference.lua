@@ -4,6 +4,8 @@
 --      plan (only for the forward functions' name, argument order and
 --      workspace size).
 -- Out: C text defining convgen_ref_graph (harness/refgraph.h).
+-- options.array(symbol, tensor): C text that defines the array some other
+-- way (assembled in from a file beside the bundle), or nil for the usual.
 -- It describes the network as the spec wrote it, so the naive reference
 -- checks folding, fusion, packing and the kernels, not just the loops.
 
@@ -20,7 +22,8 @@ local ref_op = {conv = "REF_CONV", batchnorm = "REF_BATCHNORM", relu = "REF_RELU
 local param_fields = {weight = "weight", bias = "bias"}
 local bn_fields = {weight = "gamma", bias = "beta", running_mean = "mean", running_var = "var"}
 
-function M.bundle(graph, plan)
+function M.bundle(graph, plan, options)
+  local array = options and options.array
   local index, tensors = {}, {}
   for i, name in ipairs(graph.tensor_order) do
     local t = graph.tensors[name]
@@ -42,8 +45,10 @@ function M.bundle(graph, plan)
     for _, suffix in ipairs{"weight", "bias", "running_mean", "running_var"} do
       local t = layer.params and layer.params[suffix]
       if t then
-        local sym = string.format("p%d_%s", i, suffix)
-        arrays[#arrays + 1] = {sym = sym, count = #t, values = t:format(8, "  ")}
+        -- an array assembled in is a global symbol: named after the net
+        local sym = string.format("%sp%d_%s", array and (plan.prefix .. "_ref_") or "", i, suffix)
+        arrays[#arrays + 1] = {sym = sym, count = #t, text = array and array(sym, t) or nil}
+        if not arrays[#arrays].text then arrays[#arrays].values = t:format(8, "  ") end
         l[fields[suffix]] = sym
       end
     end

@@ -68,7 +68,8 @@ local tune_values = {
 tune_values.gconv = tune_values.conv
 
 local function no_knobs() return {} end
-for _, kind in ipairs{"avgpool", "maxpool", "gap", "add", "concat", "act", "affine", "mul", "shuffle", "slice"} do
+for _, kind in ipairs{"avgpool", "maxpool", "gap", "add", "concat", "act", "affine", "mul", "shuffle", "slice",
+                      "concat_shuffle"} do
   defaults[kind] = no_knobs
 end
 
@@ -335,6 +336,7 @@ function M.schedule(plan, options)
     if s.kind == "block" then
       for _, t in ipairs(schedule_block(plan, s, options)) do steps[#steps + 1] = t end
     else
+      for _, p in ipairs(s.parts or {}) do schedule_layer(plan, p, options) end
       schedule_layer(plan, s, options)
       steps[#steps + 1] = s
     end

@@ -88,7 +88,7 @@ function M.summary(graph, plan)
     end
   end
   lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample); "
-    .. "%s bytes layer by layer, without the fused blocks; %s bytes without reuse",
+    .. "%s bytes layer by layer, nothing fused; %s bytes without reuse",
     commas(4 * plan.arena_floats), commas(4 * plan.arena_unfused_floats), commas(4 * plan.arena_unplanned_floats))
   return table.concat(lines, "\n") .. "\n"
 end

@@ -136,9 +136,7 @@ local function assembler(work, name, files)
     files[#files + 1] = file
     local ok, err = host.write_files({work .. "/" .. file, t:to_f32le()})
     if not ok then util.fail("%s", err) end
-    return string.format('/* %s: %d floats, assembled in from %s */\nextern const float %s[%d];\n'
-      .. '__asm__(".section .rodata\\n\\t.balign 64\\n\\t.globl %s\\n%s:\\n\\t.incbin \\"%s\\"\\n\\t.previous");\n',
-      symbol, #t, file, symbol, #t, symbol, symbol, file)
+    return util.incbin_array(symbol, #t, file)
   end
 end
 

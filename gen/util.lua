@@ -101,6 +101,17 @@ function M.unique_c_names(names, taken)
   return out
 end
 
+-- C text that defines `symbol` as `count` floats assembled in from the
+-- raw little-endian float32 bytes of `file` (GNU as or clang's assembler;
+-- the path is read relative to where the compiler runs).  For the
+-- harness's own large arrays: a C initializer costs the compiler
+-- microseconds a float.
+function M.incbin_array(symbol, count, file)
+  return string.format('/* %s: %d floats, assembled in from %s */\nextern const float %s[%d];\n'
+    .. '__asm__(".section .rodata\\n\\t.balign 64\\n\\t.globl %s\\n%s:\\n\\t.incbin \\"%s\\"\\n\\t.previous");\n',
+    symbol, count, file, symbol, count, symbol, symbol, file)
+end
+
 function M.keys_sorted(t)
   local keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end

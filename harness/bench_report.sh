@@ -28,8 +28,10 @@ Do not edit it by hand.
 - Compiler for the generated code: $($compiler --version 2>/dev/null | head -n 1 || true) (\`${compiler}\`)
 - Libraries (Debian): XNNPACK $(package_version libxnnpack0), oneDNN $(package_version libdnnl2), Google Benchmark $(package_version libbenchmark1debian), PyTorch $(package_version python3-torch)
 - Command: \`make bench-peers\` with \`BENCH_ARGS=$bench_args\`
-- One thread everywhere, fp32, batch as in the spec. Times are medians of the three repetitions;
-  \`[min – max]\` is the spread over the three.
+- One thread everywhere, fp32, batch as in the spec. Times are medians of the repetitions, which
+  run interleaved at random with every other case's: the noise on this shared machine comes in
+  bursts of seconds, and in order a burst would land on one implementation. \`[min – max]\` is the
+  spread over the repetitions.
 
 Every implementation of every case was checked against the naive reference
 (harness/reference.c) before anything was timed: normalized error ≤ 1e-4, or the run stops.

@@ -16,6 +16,7 @@ $local function rows_of(run)
 $  if run.first == run.last then return function(mul, add) return lin(run.first, mul, add) end end
 $  return function(mul, add) return lin("band", mul, add) end
 $end
+$local function plus(base, offset) return offset == "0" and base or (base .. " + " .. offset) end
 $local function per_channel(body)
 for (int ch = 0; ch < ${Ch}; ++ch) {
   float *w = wide + ch * ${plane};
@@ -39,13 +40,13 @@ $    per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", b.c
 $  end
 $  if b.n > 0 then
 $    local first_row = b.carry + b.z_top
-  ${instances.expand[b.n].fn}(x + ${at(step_in * Win, (first_row - mid.pad.top) * Win)}, wide + ${first_row * Win});
+  ${instances.expand[b.n].fn}(${plus("x", at(step_in * Win, (first_row - mid.pad.top) * Win))}, ${plus("wide", tostring(first_row * Win))});
 $  end
 $  if b.z_bottom > 0 then
 $    local from = b.carry + b.z_top + b.n
 $    per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", from * Win, (from + b.z_bottom) * Win))
 $  end
   ${instances.middle.fn}(wide, filtered);
-  ${instances.project.fn}(filtered, y + ${at(R * Wout, 0)});
+  ${instances.project.fn}(filtered, ${plus("y", at(R * Wout, 0))});
 }
 $end

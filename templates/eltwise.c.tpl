@@ -30,6 +30,25 @@ for (int j = 0; j < ${groups}; ++j)
   for (int k = 0; k < ${per_group}; ++k)
     for (int i = 0; i < ${HW}; ++i)
       y[(k * ${groups} + j) * ${HW} + i] = x[(j * ${per_group} + k) * ${HW} + i];
+$elseif kind == "concat_shuffle" then
+$-- Concatenation channel c = j*per_group + k goes straight to output
+$-- channel k*groups + j: each input's channels within one group are a
+$-- run whose output channels are `groups` apart.
+$  local per_group = y.C // groups
+$  local function plane(e) return (e:match("^[%w_]+$") and e or "(" .. e .. ")") .. " * " .. HW end
+$  local offset = 0
+$  for i = 1, #inputs do
+$    local c, stop = offset, offset + input_shapes[i].C
+$    while c < stop do
+$      local j, k = c // per_group, c % per_group
+$      local run = math.min(stop, (j + 1) * per_group) - c
+for (int k = 0; k < ${run}; ++k)
+  for (int i = 0; i < ${HW}; ++i)
+    y[${plane(lin("k", groups, k * groups + j))} + i] = ${#inputs == 1 and "x" or ("x" .. (i - 1))}[${plane(lin("k", 1, c - offset))} + i];
+$      c = c + run
+$    end
+$    offset = stop
+$  end
 $elseif kind == "slice" then
 for (int i = 0; i < ${y.C * HW}; ++i)
   y[i] = x[${lin("i", 1, start * HW)}];

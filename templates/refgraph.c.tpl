@@ -12,8 +12,12 @@ void ${prefix}_forward(${forward_params});
 void ${prefix}_forward_with(float *, ${forward_params});
 $for _, a in ipairs(arrays) do
 
+$  if a.text then
+${a.text}
+$  else
 static const float ${a.sym}[${a.count}] = {
 ${a.values}};
+$  end
 $end
 
 static const struct ref_tensor tensors[${#tensors}] = {
