@@ -48,8 +48,9 @@ generated, XNNPACK and oneDNN is in bold.
 What each implementation runs:
 - generated: convgen's kernels, NCHW, one function per step (batchnorm folded, activation fused).
   In the whole forward pass, the chains \`--fuse auto\` makes into fused blocks (1x1 -> depthwise ->
-  1x1 run band by band: MobileNetV2's first three expanding blocks) run as blocks; their layers'
-  rows time each layer alone, as the peers' rows do. Weights, inputs and outputs are NCHW.
+  1x1 run band by band: MobileNetV2's first three expanding blocks) run as blocks, and a concat
+  followed by a channel shuffle (ShuffleNetV2's units) runs as one pass; the per-layer rows time
+  each layer alone, as the peers' rows do. Weights, inputs and outputs are NCHW.
 - xnnpack: XNNPACK's f32 NHWC operators (convolution with its bias and clamp fused, add, global
   average pooling, fully connected), no thread pool, set up once. Inputs are converted to NHWC
   outside the timed region.
