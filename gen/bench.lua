@@ -25,7 +25,7 @@ local act_of = {relu = "BENCH_RELU", relu6 = "BENCH_RELU6", hardswish = "BENCH_H
   hardsigmoid = "BENCH_HARDSIGMOID"}
 
 -- Tensor indices in order of first appearance: net inputs, then outputs of steps.
-local function index_tensors(plan, layers)
+local function index_tensors(plan)
   local index, tensors = {}, {}
   local function add(name, shape)
     if index[name] then return end
@@ -33,7 +33,7 @@ local function index_tensors(plan, layers)
     index[name] = #tensors - 1
   end
   for _, io in ipairs(plan.inputs) do add(io.name, io) end
-  for _, s in ipairs(layers) do
+  for _, s in ipairs(plan.layer_steps) do
     for k, name in ipairs(s.inputs) do add(name, s.input_shapes[k]) end
     add(s.output, s.y)
   end
@@ -70,11 +70,10 @@ end
 
 -- options.array: as emit's (gen/emit.lua), for the unpacked copies.
 function M.bundle(plan, net_c, options)
-  local layers = plan.layer_steps
-  local index, tensors = index_tensors(plan, layers)
+  local index, tensors = index_tensors(plan)
   local steps = {}
   local unpacked = {}
-  for i, s in ipairs(layers) do steps[i] = step_record(s, index, unpacked, options and options.array) end
+  for i, s in ipairs(plan.layer_steps) do steps[i] = step_record(s, index, unpacked, options and options.array) end
   local inputs, outputs, args = {}, {}, {}
   for i, io in ipairs(plan.inputs) do
     inputs[i] = index[io.name]

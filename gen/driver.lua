@@ -246,12 +246,12 @@ local function run(args)
     return 0
   end
   if o.reference then
-    -- With -o, arrays of 16384 floats or more go beside the bundle as raw
-    -- float32 (BASE_SYMBOL.bin) and are assembled in: compiling a big
+    -- With -o, large arrays (util.INCBIN_FLOATS) go beside the bundle as
+    -- raw float32 (BASE_SYMBOL.bin) and are assembled in: compiling a big
     -- net's weights from text again took most of make test's time.
     local bins = {}
     local array = base and function(symbol, t)
-      if #t < 16384 then return nil end
+      if #t < util.INCBIN_FLOATS then return nil end
       local file = base .. "_" .. symbol .. ".bin"
       bins[#bins + 1], bins[#bins + 2] = file, t:to_f32le()
       return util.incbin_array(symbol, #t, file)

@@ -176,11 +176,7 @@ local function fused_functions(s, whole_parts)
     out[#out + 1] = layer_function(s)
     return table.concat(out, "\n")
   end
-  for _, n in ipairs(inst.counts) do
-    inst.expand[n].block_fn = s.fn
-    out[#out + 1] = layer_function(inst.expand[n])
-  end
-  inst.middle.block_fn, inst.project.block_fn = s.fn, s.fn
+  for _, n in ipairs(inst.counts) do out[#out + 1] = layer_function(inst.expand[n]) end
   out[#out + 1] = layer_function(inst.middle)
   out[#out + 1] = layer_function(inst.project)
   out[#out + 1] = layer_function(s)

@@ -109,15 +109,23 @@ local function initial_steps(graph)
   return steps
 end
 
-local function consumers_of(steps)
-  local readers = {}
+-- sole_reader(s): the one step that reads s's output, or nil when several
+-- or none do, or when it is a net output: what each fusion asks first.
+-- Readers are indexed by tensor name once, as `steps` stands now.
+local function sole_reader_of(steps, outputs)
+  local is_output, readers = {}, {}
+  for _, name in ipairs(outputs) do is_output[name] = true end
   for _, s in ipairs(steps) do
     for _, name in ipairs(s.inputs) do
       readers[name] = readers[name] or {}
       table.insert(readers[name], s)
     end
   end
-  return readers
+  return function(s)
+    local r = readers[s.output]
+    if is_output[s.output] or not r or #r ~= 1 then return nil end
+    return r[1]
+  end
 end
 
 -- Merges `next_step` into `step` (BN into conv, activation into its
@@ -130,14 +138,7 @@ local function absorb(step, next_step)
 end
 
 local function fuse(steps, outputs)
-  local is_output = {}
-  for _, name in ipairs(outputs) do is_output[name] = true end
-  local readers = consumers_of(steps)
-  local function sole_reader(s)
-    local r = readers[s.output]
-    if is_output[s.output] or not r or #r ~= 1 then return nil end
-    return r[1]
-  end
+  local sole_reader = sole_reader_of(steps, outputs)
   for _, s in ipairs(steps) do
     if not s.absorbed then
       local bn = sole_reader(s)
@@ -250,14 +251,7 @@ end
 -- or "off".  The block takes the expand step's place in the order.
 local function form_blocks(steps, outputs, mode, taken)
   if mode == "off" then return steps end
-  local is_output = {}
-  for _, name in ipairs(outputs) do is_output[name] = true end
-  local readers = consumers_of(steps)
-  local function sole_reader(s)
-    local r = readers[s.output]
-    if is_output[s.output] or not r or #r ~= 1 or #r[1].inputs ~= 1 then return nil end
-    return r[1]
-  end
+  local sole_reader = sole_reader_of(steps, outputs)
   local parts_of, in_block = {}, {}
   for _, a in ipairs(steps) do
     local b = plain_pointwise(a) and sole_reader(a)
@@ -295,14 +289,11 @@ end
 -- every input channel straight to its shuffled place: the concatenation
 -- is never written, and its buffer leaves the arena.
 local function join_shuffles(steps, outputs, taken)
-  local is_output = {}
-  for _, name in ipairs(outputs) do is_output[name] = true end
-  local readers = consumers_of(steps)
+  local sole_reader = sole_reader_of(steps, outputs)
   local joined, dropped = {}, {}
   for _, s in ipairs(steps) do
-    local r = readers[s.output]
-    if s.kind == "concat" and not is_output[s.output] and r and #r == 1 and r[1].kind == "shuffle" then
-      local shuffle = r[1]
+    local shuffle = s.kind == "concat" and sole_reader(s)
+    if shuffle and shuffle.kind == "shuffle" then
       local fn = util.unique_c_names({s.fn .. "_shuffled"}, taken)[1]
       taken[fn] = true
       local layers = {table.unpack(s.layers)}

@@ -253,14 +253,14 @@ local function plan_bands(plan, s, target)
   for _, run in ipairs(runs) do
     local n = run.band.n
     if n > 0 and not expand[n] then
-      expand[n] = instance(a, {fn = name(a.fn .. "_rows" .. n), part = a,
+      expand[n] = instance(a, {fn = name(a.fn .. "_rows" .. n), part = a, block_fn = s.fn,
         x = {C = a.x.C, H = n, W = a.x.W}, y = {C = a.y.C, H = n, W = a.y.W},
         x_stride = a.x.H * a.x.W, y_stride = RI * a.y.W, macs = a.macs * n // a.y.H})
       counts[#counts + 1] = n
     end
   end
   local pad = {top = 0, bottom = 0, left = mid.pad.left, right = mid.pad.right}
-  local m = instance(mid, {fn = name(mid.fn .. "_band"), part = mid, x = {C = mid.x.C, H = RI, W = mid.x.W},
+  local m = instance(mid, {fn = name(mid.fn .. "_band"), part = mid, block_fn = s.fn, x = {C = mid.x.C, H = RI, W = mid.x.W},
     y = {C = mid.y.C, H = R, W = mid.y.W}, pad = pad, macs = mid.macs * R // mid.y.H})
   m.rows, m.cols = geometry.window(RI, mid.x.W, R, mid.y.W, mid.kh, mid.kw, mid.sh, mid.sw, pad, mid.dh, mid.dw)
   -- the depthwise layer's own knobs, as far as a band takes them
@@ -270,7 +270,7 @@ local function plan_bands(plan, s, target)
   if not knobs then knobs, why, fast = M.resolve(m, target, {}) end
   m.knobs, m.why, m.kernel = knobs, why, fast and fast.name or m.kind
   m.template, m.isa = fast and fast.template, fast and fast.isa
-  local p = instance(c, {fn = name(c.fn .. "_band"), part = c, x = {C = c.x.C, H = R, W = c.x.W},
+  local p = instance(c, {fn = name(c.fn .. "_band"), part = c, block_fn = s.fn, x = {C = c.x.C, H = R, W = c.x.W},
     y = {C = c.y.C, H = R, W = c.y.W}, y_stride = c.y.H * c.y.W, macs = c.macs * R // c.y.H})
   s.bands = {R = R, RI = RI, runs = runs}
   s.instances = {expand = expand, counts = counts, middle = m, project = p}

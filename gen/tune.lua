@@ -121,17 +121,10 @@ local function copies_of(s, n, name)
   return {name = name, file = "convgen --tune", line = s.name, options = {outputs = outputs}, items = items}
 end
 
--- Arrays of this many floats or more are assembled into a candidate
--- (.incbin of their bytes) instead of compiled from text: a C initializer
--- costs the compiler microseconds a float, and MobileNetV2's classifier
--- alone is 1.28 M floats a candidate.  Arrays this large are read from
--- memory by the kernels either way; smaller ones, whose values the
--- compiler may fold into the code, stay as the generator writes them.
-local ASSEMBLED = 16384
-
+-- A candidate's large arrays are assembled in (util.INCBIN_FLOATS).
 local function assembler(work, name, files)
   return function(symbol, t)
-    if #t < ASSEMBLED then return nil end
+    if #t < util.INCBIN_FLOATS then return nil end
     local file = name .. "_" .. symbol .. ".bin"
     files[#files + 1] = file
     local ok, err = host.write_files({work .. "/" .. file, t:to_f32le()})

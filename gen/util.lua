@@ -101,11 +101,18 @@ function M.unique_c_names(names, taken)
   return out
 end
 
+-- Arrays of this many floats or more in the harness's own bundles (the
+-- tuner's candidates, the reference bundle) are assembled in from a file
+-- (M.incbin_array) instead of compiled from text: a C initializer costs
+-- the compiler microseconds a float, and MobileNetV2's classifier alone is
+-- 1.28 M floats.  Such arrays are read from memory by the kernels either
+-- way; smaller ones, whose values the compiler may fold into the code,
+-- stay as text.
+M.INCBIN_FLOATS = 16384
+
 -- C text that defines `symbol` as `count` floats assembled in from the
 -- raw little-endian float32 bytes of `file` (GNU as or clang's assembler;
--- the path is read relative to where the compiler runs).  For the
--- harness's own large arrays: a C initializer costs the compiler
--- microseconds a float.
+-- the path is read relative to where the compiler runs).
 function M.incbin_array(symbol, count, file)
   return string.format('/* %s: %d floats, assembled in from %s */\nextern const float %s[%d];\n'
     .. '__asm__(".section .rodata\\n\\t.balign 64\\n\\t.globl %s\\n%s:\\n\\t.incbin \\"%s\\"\\n\\t.previous");\n',
