@@ -53,7 +53,7 @@ local function step_record(s, index, unpacked, array)
     start = s.start or 0, stop = s.stop or 0,
     weight = s.params.packed and (unpacked[s.params.weight] or "cgb_w_" .. s.fn) or sym.weight or "NULL",
     bias = sym.bias or "NULL",
-    scale = sym.scale or "NULL", shift = sym.shift or "NULL", macs = s.macs, args = {}}
+    scale = sym.scale or "NULL", shift = sym.shift or "NULL", macs = s.macs, args = {}, scratch = s.scratch}
   -- The peers take weights as [C_out][C_in/groups][kh][kw]; a kernel
   -- whose array is packed otherwise gets a copy in that order.
   if s.params.packed and not unpacked[s.params.weight] then

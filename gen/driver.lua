@@ -29,6 +29,11 @@ options:
                        (with -o PATH, its large arrays go beside it as PATH_*.bin files,
                        which it assembles in by path: compile it from the same directory)
   --bench              write the net with its benchmark table for harness/bench_net.c
+  --weights-bin        (with -o PATH) write the weight arrays of 16384 floats or more
+                       to PATH.bin, raw float32, and assemble them in from there with
+                       .incbin instead of C text: for nets the size of ResNeXt-50,
+                       whose weights are 400 MB as text.  Needs GCC or clang, ELF;
+                       compile from the directory convgen ran in, or pass -Wa,-I
   --emit-spec          (ONNX) write the equivalent Lua spec and a safetensors file of its
                        weights: with -o PATH, PATH.lua and PATH.safetensors; without,
                        the spec to stdout and the weights beside the model (x.onnx ->
@@ -37,9 +42,10 @@ options:
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable); a fused
                        block's one knob is band_rows (its name is in --summary)
   --fuse MODE          auto (default): run 1x1 -> depthwise -> 1x1 chains as one step,
-                       band by band, where the wide tensor is 1 MiB or more, and a
-                       concat followed by a channel shuffle as one pass; all: every
-                       such chain too; off: layer by layer
+                       band by band, where the wide tensor is 1 MiB or more, a
+                       concat followed by a channel shuffle as one pass, and a
+                       residual add in the epilogue of the 1x1 layer that makes one
+                       of its addends; all: every such chain too; off: layer by layer
   --tuning FILE        use the schedules `convgen --tune` recorded in FILE for the
                        layer shapes it has (shapes it lacks keep the defaults, and
                        convgen says which on stderr); with --tune, the file to merge
@@ -89,6 +95,7 @@ local function parse_args(args)
     elseif a == "--reference" then o.reference = true
     elseif a == "--bench" then o.bench = true
     elseif a == "--emit-spec" then o.emit_spec = true
+    elseif a == "--weights-bin" then o.weights_bin = true
     elseif a == "--weights" then o.weights = value(a)
     elseif a == "--fuse" then
       o.fuse = value(a)
@@ -146,6 +153,9 @@ local function parse_args(args)
   if modes > 1 then util.usage("--summary, --reference, --bench, --emit-spec and --tune do different things; give one") end
   if o.tune and (o.output or next(o.overrides)) then
     util.usage("--tune writes a tuning file (--tuning FILE); it takes no -o or --knob")
+  end
+  if o.weights_bin and not (o.output and (o.reference or o.bench or modes == 0)) then
+    util.usage("--weights-bin writes PATH.bin beside the C: it needs -o PATH, and a net, --bench or --reference")
   end
   if o.emit_spec and not o.spec:match("%.onnx$") then util.usage("--emit-spec converts an ONNX model (a .onnx file)") end
   if o.emit_spec and o.weights then util.usage("--emit-spec writes the model's own weights; it takes no --weights") end
@@ -233,6 +243,12 @@ local function run(args)
     return 0
   end
   local base = o.output and o.output:gsub("%.c$", "")
+  -- Large arrays go to one binary file beside the C with --weights-bin,
+  -- and always beside a reference bundle written with -o (compiling a big
+  -- net's weights from text took most of make test's time).
+  local sink = base and (o.weights_bin or o.reference) and
+    util.bin_sink(base .. ".bin", plan.prefix .. (o.reference and "_ref" or ""))
+  local array = sink and sink.array
   -- With -o, the files are written atomically; without, the C goes to stdout.
   local function deliver(c_text, h_text)
     if not base then
@@ -240,36 +256,21 @@ local function run(args)
       return 0
     end
     local files = {base .. ".c", c_text}
-    if h_text then files[3], files[4] = base .. ".h", h_text end
+    if h_text then files[#files + 1], files[#files + 2] = base .. ".h", h_text end
+    if sink then files[#files + 1], files[#files + 2] = sink.file, sink.bytes() end
     local ok, werr = host.write_files(files)
     if not ok then util.fail("%s", werr) end
     return 0
   end
   if o.reference then
-    -- With -o, large arrays (util.INCBIN_FLOATS) go beside the bundle as
-    -- raw float32 (BASE_SYMBOL.bin) and are assembled in: compiling a big
-    -- net's weights from text again took most of make test's time.
-    local bins = {}
-    local array = base and function(symbol, t)
-      if #t < util.INCBIN_FLOATS then return nil end
-      local file = base .. "_" .. symbol .. ".bin"
-      bins[#bins + 1], bins[#bins + 2] = file, t:to_f32le()
-      return util.incbin_array(symbol, #t, file)
-    end
-    local text = require("reference").bundle(graph, plan, {array = array})
-    if not base then return deliver(text) end
-    local files = {base .. ".c", text}
-    for _, v in ipairs(bins) do files[#files + 1] = v end
-    local ok, werr = host.write_files(files)
-    if not ok then util.fail("%s", werr) end
-    return 0
+    return deliver(require("reference").bundle(graph, plan, {array = array}))
   end
   if o.bench then
-    local net = require("emit").emit(plan, {command = command_line(args), whole_parts = true})
-    return deliver(require("bench").bundle(plan, net.c))
+    local net = require("emit").emit(plan, {command = command_line(args), whole_parts = true, array = array})
+    return deliver(require("bench").bundle(plan, net.c, {array = array}))
   end
   local header_name = base and (base:match("[^/]*$") .. ".h")
-  local out = require("emit").emit(plan, {header_name = header_name, command = command_line(args)})
+  local out = require("emit").emit(plan, {header_name = header_name, command = command_line(args), array = array})
   return deliver(out.c, out.h)
 end
 

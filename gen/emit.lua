@@ -81,6 +81,7 @@ local function describe(s)
   if s.kind == "mul" and s.input_shapes[1].H * s.input_shapes[1].W ~= s.input_shapes[2].H * s.input_shapes[2].W then
     parts[#parts + 1] = "one factor per channel"
   end
+  if s.residual then parts[#parts + 1] = "plus the residual r" end
   if s.act then parts[#parts + 1] = "then " .. s.act end
   return table.concat(parts, ", ")
 end
@@ -93,9 +94,15 @@ local function comment(s)
   local io = {}
   for i, name in ipairs(s.inputs) do io[i] = shape3(s.input_shapes[i]) end
   if s.part then io = {shape3(s.x)} end
+  if s.residual then io = {shape3(s.x), shape3(s.y)} end
   local cost = s.macs > 0 and string.format(", %s MACs", util.si(s.macs)) or ""
   lines[#lines + 1] = string.format(" * %s -> %s%s", table.concat(io, " + "), shape3(s.y), cost)
-  if s.part then
+  if s.gather_fn then
+    lines[#lines + 1] = string.format(" * %s's kernel at unit stride, on the pixels it gathered", s.gather_fn)
+  elseif s.unit then
+    lines[#lines + 1] = string.format(" * the input's pixels at stride %dx%d are gathered into `scratch` (%s), "
+      .. "then %s runs", s.sh, s.sw, shape3(s.unit.x), s.unit.fn)
+  elseif s.part then
     lines[#lines + 1] = string.format(" * a band of the layer inside %s: channels %d floats apart in x, %d in y",
       s.block_fn, s.x_stride or s.x.H * s.x.W, s.y_stride or s.y.H * s.y.W)
   elseif s.kind == "block" then
@@ -131,7 +138,9 @@ end
 
 local function signature(s)
   local args = {}
-  if s.part then
+  if s.residual then
+    args[1], args[2] = "const float *restrict x", "const float *restrict r"
+  elseif s.part then
     args[1] = "const float *restrict x"
   elseif #s.inputs == 1 then
     args[1] = "const float *restrict x"
@@ -139,29 +148,37 @@ local function signature(s)
     for i = 1, #s.inputs do args[i] = string.format("const float *restrict x%d", i - 1) end
   end
   args[#args + 1] = "float *restrict y"
-  if s.kind == "block" then args[#args + 1] = "float *restrict scratch" end
+  if s.scratch then args[#args + 1] = "float *restrict scratch" end
   return string.format("static void %s(%s)\n", s.fn, table.concat(args, ", "))
 end
 
+-- The step whose function name the parameter arrays carry: a band
+-- instance reads its part's, a unit-stride instance its layer's, a layer
+-- joined with a residual add its 1x1 layer's.
+local function owner(s)
+  while s.part or s.weights_from do s = s.part or s.weights_from end
+  return s
+end
+
 -- The C names of a step's parameter arrays: {weight = "pw_w", bias = ...}.
--- A band instance of a block's part reads its part's arrays.
 function M.param_symbols(s)
-  local names, owner = {}, (s.part or s).fn
-  for _, a in ipairs(arrays_of(s)) do names[a[4]] = owner .. "_" .. a[1] end
+  local names, fn = {}, owner(s).fn
+  for _, a in ipairs(arrays_of(s)) do names[a[4]] = fn .. "_" .. a[1] end
   return names
 end
 
 local function layer_function(s)
   local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end,
-    XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W}
-  for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = (s.part or s).fn .. "_" .. a[1] end
+    XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W, R = s.residual and "r" or false}
+  for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = owner(s).fn .. "_" .. a[1] end
   if s.isa then
     helpers.ISA = kernels.isa[s.isa]
     if s.isa == "avx512" or s.isa == "avx2" then helpers.SIMD = simd_x86.new(helpers.ISA, s.act) end
   end
-  local body = template.render(s.template or template_of[s.kind], s, helpers)
-  return comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
+  local body = template.render(s.unit and "pwconv_gather.c.tpl" or s.template or template_of[s.kind], s, helpers)
+  local text = comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
+  return s.unit and (layer_function(s.unit) .. "\n" .. text) or text
 end
 
 -- A step made of parts: for a block, its parts' band instances, then the

@@ -6,7 +6,9 @@
 -- lowest, highest}; `given` holds the knobs set by --knob, on which other
 -- defaults may depend), the checks knob values must pass together (`check(s)`,
 -- returning an error message or nil), and, when it reads its weights in
--- an order of its own, `pack(s)`, which sets s.params.packed.
+-- an order of its own, `pack(s)`, which sets s.params.packed.  `residual`:
+-- its template adds a residual input in the epilogue (gen/plan.lua's
+-- join_residuals; the portable pointwise template does too).
 -- Steps no entry takes get their kind's portable C template.
 --
 -- Every generated kernel guards its intrinsics (`#if` on the compiler's
@@ -69,7 +71,10 @@ local function check_pixel_block(k, L)
   end
 end
 
--- ---- pointwise: stride 1, one group; a GEMM on NCHW (templates/pwconv_x86.c.tpl)
+-- ---- pointwise: one group; a GEMM on NCHW (templates/pwconv_x86.c.tpl)
+-- The pointwise kernels run at unit stride: a strided layer's pixels are
+-- gathered first (gen/schedule.lua, templates/pwconv_gather.c.tpl), and
+-- their knobs depend only on the output's shape.
 -- A tile of mr channels x nv vectors of pixels, mr * nv accumulators
 -- leaving registers for nv input vectors and a broadcast weight; pixel
 -- blocks whose rows of X fit in a quarter of L2.
@@ -77,8 +82,8 @@ local function pointwise(isa_name)
   local isa = M.isa[isa_name]
   local L, max_acc = isa.lanes, isa.registers - 4
   return {
-    name = "pwconv_" .. isa_name, template = "pwconv_x86.c.tpl", isa = isa_name,
-    takes = function(s) return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 end,
+    name = "pwconv_" .. isa_name, template = "pwconv_x86.c.tpl", isa = isa_name, residual = true,
+    takes = function(s) return s.kind == "pwconv" and s.groups == 1 end,
     knobs = function(s, given)
       local P = s.y.H * s.y.W
       local nv = given.nv or math.min(isa_name == "avx512" and 3 or 2, (P + L - 1) // L)
@@ -117,10 +122,9 @@ local function pointwise_channels(isa_name)
   local spare = isa_name == "avx512" and 0 or 1
   local function max_np(mv) return (isa.registers - spare - mv) // mv end
   return {
-    name = "pwconv_channels_" .. isa_name, template = "pwconv_x86_channels.c.tpl", isa = isa_name,
+    name = "pwconv_channels_" .. isa_name, template = "pwconv_x86_channels.c.tpl", isa = isa_name, residual = true,
     takes = function(s)
-      return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1
-        and s.y.H * s.y.W < 4 * L and s.C_out >= 2 * L
+      return s.kind == "pwconv" and s.groups == 1 and s.y.H * s.y.W < 4 * L and s.C_out >= 2 * L
     end,
     knobs = function(s, given)
       local P = s.y.H * s.y.W
@@ -163,7 +167,7 @@ local function pointwise_neon()
   local L, R = isa.lanes, isa.registers
   return {
     name = "pwconv_neon", template = "pwconv_neon.c.tpl", isa = "neon",
-    takes = function(s) return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 end,
+    takes = function(s) return s.kind == "pwconv" and s.groups == 1 end,
     knobs = function(s, given)
       local P = s.y.H * s.y.W
       local nv = given.nv or math.min(3, (P + L - 1) // L)

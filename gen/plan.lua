@@ -22,8 +22,10 @@
 -- by shape, chains of 1x1 -> depthwise -> 1x1 made into blocks that run
 -- band by band (step kind "block": {parts = {expand, middle, project}}),
 -- a concat read only by a channel shuffle made one pass (step kind
--- "concat_shuffle": {parts = {concat, shuffle}}), and the arena planned
--- by liveness.  The graph is not changed.
+-- "concat_shuffle": {parts = {concat, shuffle}}), a residual add joined
+-- to the 1x1 layer that makes one of its addends (a "pwconv" step with
+-- residual = true, inputs {x, residual}, parts = {conv, add}), and the
+-- arena planned by liveness.  The graph is not changed.
 -- Shapes in steps are per sample: the forward pass loops over the batch.
 
 local util = require "util"
@@ -283,6 +285,16 @@ local function form_blocks(steps, outputs, mode, taken)
   return out
 end
 
+-- `steps` with joined[s] in s's place and the dropped steps left out: what
+-- the fusions below return.
+local function rejoin(steps, joined, dropped)
+  local out = {}
+  for _, s in ipairs(steps) do
+    if joined[s] then out[#out + 1] = joined[s] elseif not dropped[s] then out[#out + 1] = s end
+  end
+  return out
+end
+
 -- ---- concat + channel shuffle in one pass -------------------------------------
 -- ShuffleNet joins its branches and shuffles the channels right away.
 -- Each channel is one contiguous plane in NCHW, so one pass can move
@@ -304,11 +316,51 @@ local function join_shuffles(steps, outputs, taken)
       dropped[shuffle] = true
     end
   end
-  local out = {}
-  for _, s in ipairs(steps) do
-    if joined[s] then out[#out + 1] = joined[s] elseif not dropped[s] then out[#out + 1] = s end
+  return rejoin(steps, joined, dropped)
+end
+
+-- ---- the residual add in the pointwise layer's epilogue ---------------------
+-- A bottleneck ends in a 1x1 layer whose output is added to the block's
+-- input (then, in ResNeXt, a ReLU).  Layer by layer the sum is one more
+-- pass over three tensors; in the 1x1 kernel's epilogue the residual is
+-- one more load per output vector, and the 1x1 layer's own output is
+-- never written.  The joined step is an instance of the 1x1 step (its
+-- knobs, its weights) that reads the residual as a second input, and it
+-- runs where the add ran: both inputs exist by then.  When both addends
+-- come from such layers (ResNeXt's first block of a stage: the block and
+-- its downsampling projection), the later one takes the add.
+local function residual_producer(add, producer_of, sole_reader, order)
+  if add.kind ~= "add" or #add.inputs ~= 2 then return nil end
+  local best, other
+  for k, name in ipairs(add.inputs) do
+    local p = producer_of[name]
+    if p and p.kind == "pwconv" and p.groups == 1 and not p.act and #p.inputs == 1 and sole_reader(p) == add
+        and add.inputs[3 - k] ~= name and (not best or order[p] > order[best]) then
+      best, other = p, add.inputs[3 - k]
+    end
   end
-  return out
+  return best, other
+end
+
+local function join_residuals(steps, outputs, taken)
+  local sole_reader = sole_reader_of(steps, outputs)
+  local producer_of, order = {}, {}
+  for i, s in ipairs(steps) do producer_of[s.output], order[s] = s, i end
+  local joined, dropped = {}, {}
+  for _, add in ipairs(steps) do
+    local p, residual = residual_producer(add, producer_of, sole_reader, order)
+    if p then
+      local fn = util.unique_c_names({p.fn .. "_residual"}, taken)[1]
+      taken[fn] = true
+      local layers = {table.unpack(p.layers)}
+      for _, l in ipairs(add.layers) do layers[#layers + 1] = l end
+      joined[add] = setmetatable({fn = fn, weights_from = p, layers = layers, residual = true,
+        inputs = {p.inputs[1], residual}, input_shapes = {p.input_shapes[1], p.y}, output = add.output,
+        y = add.y, act = add.act, parts = {p, add}}, {__index = p})
+      dropped[p] = true
+    end
+  end
+  return rejoin(steps, joined, dropped)
 end
 
 local function io_records(graph, names)
@@ -460,7 +512,10 @@ function M.plan(graph, options)
   end
   plan.layer_steps = steps
   plan.steps = form_blocks(steps, outputs, options.fuse or "auto", taken)
-  if options.fuse ~= "off" then plan.steps = join_shuffles(plan.steps, outputs, taken) end
+  if options.fuse ~= "off" then
+    plan.steps = join_shuffles(plan.steps, outputs, taken)
+    plan.steps = join_residuals(plan.steps, outputs, taken)
+  end
   plan.taken_names = taken          -- the schedule names the blocks' band functions
   plan.io_storage = io_storage(plan, graph)
   return plan

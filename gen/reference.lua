@@ -45,8 +45,7 @@ function M.bundle(graph, plan, options)
     for _, suffix in ipairs{"weight", "bias", "running_mean", "running_var"} do
       local t = layer.params and layer.params[suffix]
       if t then
-        -- an array assembled in is a global symbol: named after the net
-        local sym = string.format("%sp%d_%s", array and (plan.prefix .. "_ref_") or "", i, suffix)
+        local sym = string.format("p%d_%s", i, suffix)
         arrays[#arrays + 1] = {sym = sym, count = #t, text = array and array(sym, t) or nil}
         if not arrays[#arrays].text then arrays[#arrays].values = t:format(8, "  ") end
         l[fields[suffix]] = sym

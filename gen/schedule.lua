@@ -230,6 +230,13 @@ end
 -- Part p with other fields: its shape in a band, strides, function name.
 local function instance(p, fields) return setmetatable(fields, {__index = p}) end
 
+-- A C name for an instance's function that no step or instance has.
+local function fresh_name(plan, base)
+  local n = util.unique_c_names({base}, plan.taken_names)[1]
+  plan.taken_names[n] = true
+  return n
+end
+
 -- step.bands = {R, RI, runs = {{first, last, band}...}}, runs of alike
 -- bands; step.instances = {expand = {[n] = instance}, counts = {n...},
 -- middle, project}; step.scratch: floats of the two band buffers.
@@ -243,12 +250,7 @@ local function plan_bands(plan, s, target)
     local last = runs[#runs]
     if last and last.band.key == band.key then last.last = b else runs[#runs + 1] = {first = b, last = b, band = band} end
   end
-  local taken = plan.taken_names
-  local function name(base)
-    local n = util.unique_c_names({base}, taken)[1]
-    taken[n] = true
-    return n
-  end
+  local function name(base) return fresh_name(plan, base) end
   local expand, counts = {}, {}
   for _, run in ipairs(runs) do
     local n = run.band.n
@@ -281,6 +283,18 @@ end
 -- The pointwise templates that take channel strides (XS, YS) run a band.
 local function takes_bands(p) return p.template == nil or p.kernel:match("^pwconv_.*avx") ~= nil end
 
+-- A strided pointwise layer on a target's kernel: its input's pixels at
+-- the stride are gathered into scratch (s.scratch floats), and the kernel
+-- runs at unit stride on them as s.unit, an instance with the gathered
+-- input's shape.  A 1x1 kernel reads its input once per tile of output
+-- channels: gathered once, it is read densely every time (oneDNN's 1x1
+-- convolution does the same).  Knobs, packed weights: the layer's own.
+local function gather(plan, s)
+  s.unit = instance(s, {fn = fresh_name(plan, s.fn .. "_unit"), part = s, gather_fn = s.fn,
+    x = {C = s.x.C, H = s.y.H, W = s.y.W}, sh = 1, sw = 1, unit = false, scratch = false})
+  s.scratch = s.x.C * s.y.H * s.y.W
+end
+
 -- options.tuned: {[tuning.key(s)] = {knobs = ..., why = ..., isa = ...}}, for
 -- the target, from a tuning file (gen/tuning.lua); --knob overrides still
 -- win over it.  options.isa: {[layer name] = instruction set} for steps
@@ -289,6 +303,7 @@ local function takes_bands(p) return p.template == nil or p.kernel:match("^pwcon
 local function schedule_layer(plan, s, options)
   local overrides, target, tuned = options.overrides or {}, options.target or "generic", options.tuned
   local knobs, why, fast
+  s.unit, s.scratch = nil, nil
   local wanted = overrides[s.name] or overrides[s.fn]
   local record = not wanted and tuned and tuned[tuning.key(s)]
   if record then
@@ -305,6 +320,8 @@ local function schedule_layer(plan, s, options)
   s.template, s.isa = fast and fast.template, fast and fast.isa
   s.knobs, s.why = knobs, why
   if fast and fast.pack then fast.pack(s) end
+  if fast and s.kind == "pwconv" and (s.sh > 1 or s.sw > 1) then gather(plan, s) end
+  return fast
 end
 
 -- A block whose parts cannot run as bands on this target is its parts
@@ -328,6 +345,21 @@ local function schedule_block(plan, s, options)
   return {s}
 end
 
+-- A 1x1 layer joined with a residual add (gen/plan.lua) runs its 1x1
+-- part's kernel with the part's knobs and packed weights (it reads them
+-- through its metatable), with a unit-stride instance of its own when it
+-- is strided: that one adds the residual.  Where the kernel cannot add a
+-- residual (NEON's), it is its two parts again.
+local function schedule_residual(plan, s, options)
+  local conv, add = table.unpack(s.parts)
+  local fast = schedule_layer(plan, conv, options)
+  schedule_layer(plan, add, options)
+  if fast and not fast.residual then return s.parts end
+  s.unit, s.scratch = false, false
+  if conv.unit then gather(plan, s) end
+  return {s}
+end
+
 function M.schedule(plan, options)
   check_override_names(plan, options.overrides or {})
   plan.untuned, plan.tuned_steps = {}, 0
@@ -335,6 +367,8 @@ function M.schedule(plan, options)
   for _, s in ipairs(plan.steps) do
     if s.kind == "block" then
       for _, t in ipairs(schedule_block(plan, s, options)) do steps[#steps + 1] = t end
+    elseif s.residual then
+      for _, t in ipairs(schedule_residual(plan, s, options)) do steps[#steps + 1] = t end
     else
       for _, p in ipairs(s.parts or {}) do schedule_layer(plan, p, options) end
       schedule_layer(plan, s, options)

@@ -11,6 +11,7 @@
 --                     with the scalar act_<name>, not by finish
 --   constants(zero)   declarations of the constants finish uses (and of
 --                     zero when the caller wants it too), one per line
+--   plain()           the same for no activation
 -- so an activation's vector form is written once, here.
 
 local M = {}
@@ -47,6 +48,10 @@ function M.new(isa, act)
     end
     return lines
   end
+  -- the same without the activation: for a kernel that applies it after
+  -- adding something outside the registers (a residual in the channel-
+  -- vector pointwise kernel, which stores through a buffer)
+  function simd.plain() return M.new(isa, nil) end
   return simd
 end
 

@@ -87,6 +87,14 @@ function M.summary(graph, plan)
         util.shape_string({N = 1, C = mid.y.C, H = mid.y.H, W = mid.y.W}), commas(4 * s.scratch))
     end
   end
+  local joined = {}
+  for _, s in ipairs(plan.steps) do
+    if s.residual then joined[#joined + 1] = string.format("%s into %s", s.parts[2].name, s.parts[1].name) end
+  end
+  if #joined > 0 then
+    lines[#lines + 1] = string.format("residual adds in the 1x1 layer's epilogue (%d): %s", #joined,
+      table.concat(joined, ", "))
+  end
   lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample); "
     .. "%s bytes layer by layer, nothing fused; %s bytes without reuse",
     commas(4 * plan.arena_floats), commas(4 * plan.arena_unfused_floats), commas(4 * plan.arena_unplanned_floats))

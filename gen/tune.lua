@@ -121,18 +121,6 @@ local function copies_of(s, n, name)
   return {name = name, file = "convgen --tune", line = s.name, options = {outputs = outputs}, items = items}
 end
 
--- A candidate's large arrays are assembled in (util.INCBIN_FLOATS).
-local function assembler(work, name, files)
-  return function(symbol, t)
-    if #t < util.INCBIN_FLOATS then return nil end
-    local file = name .. "_" .. symbol .. ".bin"
-    files[#files + 1] = file
-    local ok, err = host.write_files({work .. "/" .. file, t:to_f32le()})
-    if not ok then util.fail("%s", err) end
-    return util.incbin_array(symbol, #t, file)
-  end
-end
-
 -- The benchmark bundle (C text) of layer l's candidates (schedule.space's).
 local function candidate_source(l, candidates, name, target, work, files)
   local graph = require("validate").validate(copies_of(l.step, #candidates, name))
@@ -156,9 +144,14 @@ local function candidate_source(l, candidates, name, target, work, files)
       error(string.format("candidate %d runs kernel %s, not %s", i, s.kernel, candidates[i].kernel))
     end
   end
-  local array = assembler(work, name, files)
-  local net = require("emit").emit(plan, {command = "convgen --tune", array = array, whole_parts = true})
-  return require("bench").bundle(plan, net.c, {array = array})
+  -- large arrays are assembled in from one file beside the candidate
+  local sink = util.bin_sink(name .. ".bin", name)
+  local net = require("emit").emit(plan, {command = "convgen --tune", array = sink.array, whole_parts = true})
+  local text = require("bench").bundle(plan, net.c, {array = sink.array})
+  files[#files + 1] = sink.file
+  local ok, err = host.write_files({work .. "/" .. sink.file, sink.bytes()})
+  if not ok then util.fail("%s", err) end
+  return text
 end
 
 local function error_text(e)

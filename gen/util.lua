@@ -101,22 +101,47 @@ function M.unique_c_names(names, taken)
   return out
 end
 
--- Arrays of this many floats or more in the harness's own bundles (the
--- tuner's candidates, the reference bundle) are assembled in from a file
--- (M.incbin_array) instead of compiled from text: a C initializer costs
--- the compiler microseconds a float, and MobileNetV2's classifier alone is
--- 1.28 M floats.  Such arrays are read from memory by the kernels either
--- way; smaller ones, whose values the compiler may fold into the code,
--- stay as text.
+-- Arrays of this many floats or more go to a binary file and are
+-- assembled in (.incbin) where the user asks for it (--weights-bin) and
+-- in the harness's own bundles (the tuner's candidates, the reference
+-- bundle): a C initializer costs the compiler microseconds a float and
+-- hundreds of bytes of memory (ResNeXt-50's 25 M weights are 400 MB of
+-- C text).  The kernels read such arrays from memory either way; smaller
+-- ones, whose values the compiler may fold into the code, stay as text.
 M.INCBIN_FLOATS = 16384
 
--- C text that defines `symbol` as `count` floats assembled in from the
--- raw little-endian float32 bytes of `file` (GNU as or clang's assembler;
--- the path is read relative to where the compiler runs).
-function M.incbin_array(symbol, count, file)
-  return string.format('/* %s: %d floats, assembled in from %s */\nextern const float %s[%d];\n'
-    .. '__asm__(".section .rodata\\n\\t.balign 64\\n\\t.globl %s\\n%s:\\n\\t.incbin \\"%s\\"\\n\\t.previous");\n',
-    symbol, count, file, symbol, count, symbol, symbol, file)
+-- C text that declares `symbol` as `count` floats and defines it, under
+-- the assembler name `asm_name` (global but hidden: two nets linked into
+-- one program keep their own), as `bytes` bytes of `file` from `offset`.
+-- GNU as or clang's assembler, ELF; the path is read relative to where
+-- the compiler runs, or to a directory given with -Wa,-I.
+function M.incbin_array(symbol, asm_name, count, file, offset, bytes)
+  return string.format('/* %s: %d floats, bytes %d to %d of %s */\n'
+    .. 'extern const float %s[%d] __asm__("%s");\n'
+    .. '__asm__(".section .rodata\\n\\t.balign 64\\n\\t.globl %s\\n\\t.hidden %s\\n%s:\\n'
+    .. '\\t.incbin \\"%s\\",%d,%d\\n\\t.previous");\n',
+    symbol, count, offset, offset + bytes, file, symbol, count, asm_name, asm_name, asm_name, asm_name,
+    file, offset, bytes)
+end
+
+-- A binary file of large arrays, built up as emitting asks for them:
+-- sink.array(symbol, tensor) is the `array` option of emit, bench and
+-- reference (the C text for an array that goes to the file, or nil for
+-- one small enough to stay text); sink.bytes() the file's contents, each
+-- array at a multiple of 64 bytes.
+function M.bin_sink(file, prefix)
+  local blobs, size = {}, 0
+  local sink = {file = file}
+  function sink.array(symbol, t)
+    if #t < M.INCBIN_FLOATS then return nil end
+    local bytes = t:to_f32le()
+    local offset, pad = size, (-#bytes) % 64
+    blobs[#blobs + 1], blobs[#blobs + 2] = bytes, string.rep("\0", pad)
+    size = size + #bytes + pad
+    return M.incbin_array(symbol, prefix .. "_" .. symbol, #t, file, offset, #bytes)
+  end
+  function sink.bytes() return table.concat(blobs) end
+  return sink
 end
 
 function M.keys_sorted(t)

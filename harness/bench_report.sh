@@ -50,7 +50,10 @@ What each implementation runs:
   In the whole forward pass, the chains \`--fuse auto\` makes into fused blocks (1x1 -> depthwise ->
   1x1 run band by band: MobileNetV2's first three expanding blocks) run as blocks, and a concat
   followed by a channel shuffle (ShuffleNetV2's units) runs as one pass; the per-layer rows time
-  each layer alone, as the peers' rows do. Weights, inputs and outputs are NCHW.
+  each layer alone, as the peers' rows do. A strided 1x1 layer (ResNeXt's downsampling
+  projections) gathers the pixels it reads, then runs at unit stride; the gather is timed.
+  Weights, inputs and outputs are NCHW; the weights of 16384 floats or more are assembled in
+  from a binary file (\`--weights-bin\`), the others are C text.
 - xnnpack: XNNPACK's f32 NHWC operators (convolution with its bias and clamp fused, add, global
   average pooling, fully connected), no thread pool, set up once. Inputs are converted to NHWC
   outside the timed region.
@@ -59,7 +62,7 @@ What each implementation runs:
   weights are reordered at creation. Per layer, the input reorder is outside the timed region; in
   the whole net, a reorder a consumer needs is timed.
 - reference: the naive loops with double accumulators, for scale.
-- pytorch: torchvision's MobileNetV2 (random weights, eval, inference mode), one thread, in NCHW
+- pytorch: torchvision's model of the same net (random weights, eval, inference mode), one thread, in NCHW
   and in channels_last, timed by \`harness/bench_torch.py\`. This is Debian's build of PyTorch:
   $torch_build. With a generic BLAS, the convolutions PyTorch lowers to GEMM are slow. The row
   shows what this machine's packaged PyTorch does, not the best PyTorch can do.

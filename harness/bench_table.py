@@ -6,7 +6,7 @@ Reads what `make bench` / `make bench-peers` left in a directory (out/bench):
   NAME.json              out/NAME_bench's Google Benchmark output
   NAME.facts.json        what out/NAME_bench checked: shapes, MACs, bytes, memory
   NAME.rss.json          optional: one line per implementation, peak RSS
-  pytorch.json           optional: harness/bench_torch.py
+  NAME.pytorch.json      optional: harness/bench_torch.py --model NAME
 and prints, per net: every case (layer, shape, MACs, the roof, then per
 implementation the median time, GFLOP/s and % of the roof, the best in
 bold), the totals, the whole forward pass with its spread over the
@@ -307,10 +307,6 @@ def main():
     ap.add_argument("--json", help="write the numbers as JSON here")
     args = ap.parse_args()
     roof = Roof(load_json(os.path.join(args.dir, "roofline.json")))
-    torch_path = os.path.join(args.dir, "pytorch.json")
-    torch = load_json(torch_path) if os.path.exists(torch_path) else None
-    if torch:
-        _torch_meta.update(torch)
     md, numbers = [], {"roofline": {"peak_fma_gflops": roof.flops / 1e9,
                                     "read_gbytes": {n: bw / 1e9 for n, _, bw in roof.levels}}, "nets": {}}
     md.append(f"Peak FMA {roof.flops / 1e9:.0f} GFLOP/s; read bandwidth " +
@@ -320,8 +316,11 @@ def main():
         results = results_by_name(load_json(os.path.join(args.dir, f"{net}.json")))
         impls = impls_of(facts)
         rows = net_rows(net, facts, results, roof, impls)
-        torch_rows = torch["results"] if torch and net == "mobilenet_v2" and any(
-            r["case"]["family"] == "net" for r in rows) else []
+        torch_path = os.path.join(args.dir, f"{net}.pytorch.json")
+        torch = load_json(torch_path) if os.path.exists(torch_path) else None
+        if torch:
+            _torch_meta.update(torch)
+        torch_rows = torch["results"] if torch and any(r["case"]["family"] == "net" for r in rows) else []
         md += ["", f"### {net} (batch {facts['batch']})", ""] + case_table(net, rows, impls)
         md += ["", f"Per kind of layer, {net} (sums of per-layer medians; layers every implementation ran):", ""]
         md += family_table(rows, roof)

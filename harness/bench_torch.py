@@ -1,10 +1,11 @@
-"""Time torchvision's MobileNetV2 in PyTorch on one CPU thread.
+"""Time a torchvision model in PyTorch on one CPU thread.
 
-This is a peer for convgen's own benchmarks: the same network
-(specs/mobilenet_v2.lua mirrors torchvision.models.mobilenet_v2), the same
-input size, one thread, so the generated C can be compared with a widely used
-framework.  The model is built with random weights (weights=None): timing does
-not depend on the weight values, and nothing has to be downloaded.
+This is a peer for convgen's own benchmarks: the same network (the specs
+mobilenet_v2.lua, shufflenet_v2.lua and resnext50.lua mirror torchvision's
+mobilenet_v2, shufflenet_v2_x1_0 and resnext50_32x4d, names and all), the
+same input size, one thread, so the generated C can be compared with a widely
+used framework.  The model is built with random weights (weights=None): timing
+does not depend on the weight values, and nothing has to be downloaded.
 
 It runs the model twice, once in the default contiguous layout (NCHW) and once
 in channels_last (NHWC), because PyTorch's CPU kernels differ a lot between the
@@ -13,8 +14,8 @@ compared so that a layout which computes something wrong cannot win.
 
 Run it with Debian's interpreter, which is where python3-torch lives:
 
-    /usr/bin/python3 harness/bench_torch.py [--runs N] [--warmup N]
-                                            [--batch N] [--json FILE]
+    /usr/bin/python3 harness/bench_torch.py [--model NAME] [--runs N]
+                                            [--warmup N] [--batch N] [--json FILE]
 """
 
 import os
@@ -45,17 +46,24 @@ except ImportError as exc:
         "on PATH does not see Debian's packages).\n" % exc)
     sys.exit(1)
 
-# What convgen --summary specs/mobilenet_v2.lua reports for batch 1: the MACs
-# of every conv (batchnorm folded into it, so BN adds none) plus the final
-# linear layer.  Used only as a cross-check of the count measured below.
-CONVGEN_MACS_PER_IMAGE = 300774272
+# For each model: its torchvision constructor's name, and what
+# convgen --summary specs/NAME.lua reports as MACs for batch 1 (every conv,
+# batchnorm folded into it, plus the classifier).  The MACs are only a
+# cross-check of the count measured below.
+MODELS = {
+    "mobilenet_v2": ("mobilenet_v2", 300774272),
+    "shufflenet_v2": ("shufflenet_v2_x1_0", 144907992),
+    "resnext50": ("resnext50_32x4d", 4230479872),
+}
 
 INPUT_SHAPE = (3, 224, 224)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Time torchvision MobileNetV2 on one CPU thread.")
+        description="Time a torchvision model on one CPU thread.")
+    parser.add_argument("--model", choices=sorted(MODELS), default="mobilenet_v2",
+                        help="which network (default mobilenet_v2)")
     parser.add_argument("--runs", type=int, default=20,
                         help="timed runs per memory format (default 20)")
     parser.add_argument("--warmup", type=int, default=5,
@@ -70,17 +78,17 @@ def parse_args(argv):
     return args
 
 
-def build_model():
-    """Random-weight MobileNetV2 in inference mode (BN uses running stats)."""
+def build_model(name):
+    """Random-weight model in inference mode (BN uses running stats)."""
     torch.manual_seed(0)
-    return torchvision.models.mobilenet_v2(weights=None).eval()
+    return getattr(torchvision.models, MODELS[name][0])(weights=None).eval()
 
 
 def count_macs(model, x):
     """MACs of one forward pass over Conv2d and Linear layers, via hooks.
 
     Counted rather than hard-coded so the number follows the model actually
-    timed; it should match CONVGEN_MACS_PER_IMAGE times the batch.
+    timed; it should match convgen's count (MODELS) times the batch.
     """
     total = [0]
 
@@ -153,9 +161,9 @@ def output_diff(variants):
     """(max abs, normalized) difference of the other variants vs the first.
 
     The normalized figure divides by the largest |output|: with random init
-    and identity batchnorm, MobileNetV2's activations shrink layer by layer
-    and the logits end up around 1e-8, so an absolute tolerance alone would
-    accept any output at all.
+    and identity batchnorm, activations can shrink layer by layer (MobileNetV2's
+    logits end up around 1e-8), so an absolute tolerance alone would accept
+    any output at all.
     """
     with torch.inference_mode():
         outs = [m(x) for _, m, x in variants]
@@ -165,11 +173,11 @@ def output_diff(variants):
 
 
 def print_table(report, diff, norm):
-    print("PyTorch %s, torchvision %s, threads %d, batch %d"
-          % (report["torch_version"], report["torchvision_version"],
-             report["threads"], report["batch"]))
+    print("%s: PyTorch %s, torchvision %s, threads %d, batch %d"
+          % (report["model"], report["torch_version"],
+             report["torchvision_version"], report["threads"], report["batch"]))
     print("MACs per forward: %s (convgen spec: %s per image)"
-          % (format(report["macs"], ","), format(CONVGEN_MACS_PER_IMAGE, ",")))
+          % (format(report["macs"], ","), format(MODELS[report["model"]][1], ",")))
     print("NCHW vs channels_last output: max abs diff %.3g, normalized %.3g"
           % (diff, norm))
     print("%-42s %10s %10s %10s %8s" % ("benchmark", "median ms", "min ms",
@@ -191,14 +199,14 @@ def main(argv):
         sys.stderr.write("bench_torch.py: warning: torch reports %d threads\n"
                          % threads)
 
-    model = build_model()
+    model = build_model(args.model)
     torch.manual_seed(1)
     x = torch.randn((args.batch,) + INPUT_SHAPE)
     macs = count_macs(model, x)
-    if macs != CONVGEN_MACS_PER_IMAGE * args.batch:
+    if macs != MODELS[args.model][1] * args.batch:
         sys.stderr.write("bench_torch.py: note: counted %d MACs, convgen's "
                          "spec says %d per image\n"
-                         % (macs, CONVGEN_MACS_PER_IMAGE))
+                         % (macs, MODELS[args.model][1]))
 
     variants = formats(model, x)
     diff, norm = output_diff(variants)
@@ -209,12 +217,13 @@ def main(argv):
                          "differ: max abs %g, normalized %g\n" % (diff, norm))
         return 1
 
-    results = [summarize("mobilenet_v2/forward/" + label,
+    results = [summarize(args.model + "/forward/" + label,
                          time_forward(m, xi, args.warmup, args.runs), macs)
                for label, m, xi in variants]
 
     report = {
         "implementation": "pytorch",
+        "model": args.model,
         "torch_version": torch.__version__,
         "torchvision_version": torchvision.__version__,
         "threads": threads,

@@ -12,9 +12,12 @@ $  if s.unpacked then
 ${s.unpacked}
 $  end
 
+$  if s.scratch then
+static float cgb_scratch_${s.fn}[${s.scratch}];
+$  end
 static void cgb_run_${s.fn}(const float *const *cgb_in, float *cgb_out)
 {
-  ${s.fn}(${table.concat(s.args, ", ")}, cgb_out);
+  ${s.fn}(${table.concat(s.args, ", ")}, cgb_out${s.scratch and (", cgb_scratch_" .. s.fn) or ""});
 }
 static const int cgb_in_${s.fn}[${#s.inputs}] = {${table.concat(s.inputs, ", ")}};
 $end

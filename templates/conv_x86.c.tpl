@@ -232,11 +232,17 @@ $    end
 $  end
 $end
 $
+$-- Every window wholly in the padding (a tiny input, wide padding):
+$-- the output is the bias alone, and x and the weights go unread.
+$local no_taps = true
+$for _, run in ipairs(rows) do no_taps = no_taps and #run.taps == 0 end
+$
 $-- AVX2's masks are named constants declared before the kernel: find
-$-- every one the edge tiles and the pixel tail use.
+$-- every one the edge tiles' loads (if anything is loaded) and the
+$-- pixel tail use.
 $if L == 8 then
 $  for _, ct in ipairs(col_tiles) do
-$    if not ct.clean then
+$    if not ct.clean and not no_taps then
 $      for c = 0, kw - 1 do
 $        for j = 0, ct.vecs - 1 do
 $          local n = (ct.ow0 + (j + 1) * L > y.W) and tail or L
@@ -254,10 +260,6 @@ $end
 $for _, line in ipairs(SIMD.constants(not B)) do
 ${line}
 $end
-$-- Every window wholly in the padding (a tiny input, wide padding):
-$-- the output is the bias alone, and x and the weights go unread.
-$local no_taps = true
-$for _, run in ipairs(rows) do no_taps = no_taps and #run.taps == 0 end
 $if sw == 2 and L == 16 and not no_taps then
 /* the even lanes of two vectors: a stride-2 row's inputs */
 const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);

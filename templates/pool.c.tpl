@@ -12,6 +12,10 @@ for (int c = 0; c < ${x.C}; ++c) {
   y[c] = sum / ${float(HW)};
 }
 $else
+$-- Per run of output rows: the window's input rows are combined first,
+$-- column by column (contiguous: it vectorizes), into `rows`; then each
+$-- tap column reads that one row, at the stride.  kh + kw passes per output
+$-- row instead of kh x kw strided ones.
 $local is_max = kind == "maxpool"
 $local counted = kind == "avgpool" and not count_include_pad
 $if counted then
@@ -23,25 +27,39 @@ for (int c = 0; c < ${x.C}; ++c) {
 $for _, run in ipairs(rows) do
   ${for_rows(run)}
     CONVGEN_ALIGN float acc[${y.W}];
+$  if #run.taps > 0 then
+    CONVGEN_ALIGN float rows[${x.W}];
+$    for i, r in ipairs(run.taps) do
+    const float *restrict x${i - 1} = xc + (${lin("oh", sh, r * dh - pad.top)}) * ${x.W};
+$    end
+    for (int w = 0; w < ${x.W}; ++w) {
+      float v = x0[w];
+$    for i = 2, #run.taps do
+$      if is_max then
+      v = x${i - 1}[w] > v ? x${i - 1}[w] : v;
+$      else
+      v += x${i - 1}[w];
+$      end
+$    end
+      rows[w] = v;
+    }
+$  end
     for (int ow = 0; ow < ${y.W}; ++ow)
       acc[ow] = ${is_max and "-INFINITY" or "0.0f"};
-$  for _, r in ipairs(run.taps) do
-    {
-      const float *restrict xr = xc + (${lin("oh", sh, r * dh - pad.top)}) * ${x.W};
+$  if #run.taps > 0 then
 $    for c = 0, kw - 1 do
 $      local col = cols[c]
 $      if col.hi > col.lo then
-      for (int ow = ${col.lo}; ow < ${col.hi}; ++ow) {
+    for (int ow = ${col.lo}; ow < ${col.hi}; ++ow) {
 $        if is_max then
-        const float v = xr[${lin("ow", sw, col.offset)}];
-        acc[ow] = v > acc[ow] ? v : acc[ow];
+      const float v = rows[${lin("ow", sw, col.offset)}];
+      acc[ow] = v > acc[ow] ? v : acc[ow];
 $        else
-        acc[ow] += xr[${lin("ow", sw, col.offset)}];
+      acc[ow] += rows[${lin("ow", sw, col.offset)}];
 $        end
-      }
+    }
 $      end
 $    end
-    }
 $  end
     for (int ow = 0; ow < ${y.W}; ++ow)
 $  if is_max then

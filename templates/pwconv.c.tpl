@@ -4,6 +4,8 @@ $-- output channels by px_tile pixels is accumulated in a local array,
 $-- ic_unroll input rows at a time; strided layers tile by output row.
 $-- XS and YS are the floats between channels of X and of Y: H * W,
 $-- unless the layer is a band of rows inside a fused block (gen/plan.lua).
+$-- R: the residual's pointer when the layer adds it (laid out as Y), to
+$-- each output before the activation.
 $local oc_tile, ic_unroll, px_tile = knobs.oc_tile, knobs.ic_unroll, knobs.px_tile
 $local P = y.H * y.W
 $local CIN_G, COUT_G = C_in // groups, C_out // groups
@@ -55,7 +57,9 @@ $    channels(T, NP, oc, IC_FULL, CIN_G - IC_FULL)
 $  end
   for (int p = 0; p < ${NP}; ++p) {
 $  for t = 0, T - 1 do
-    yg[${lin(oc, YS, t * YS)} + ${out_base} + p] = ${activate("acc[" .. t .. "][p]")};
+$    local sum = "acc[" .. t .. "][p]"
+$    if R then sum = string.format("%s + rg[%s + %s + p]", sum, lin(oc, YS, t * YS), out_base) end
+    yg[${lin(oc, YS, t * YS)} + ${out_base} + p] = ${activate(sum)};
 $  end
   }
 }
@@ -77,6 +81,9 @@ ${for_groups(groups)}
   const float *restrict xg = x + g * ${CIN_G * XS};
   const float *restrict wg = ${W} + g * ${COUT_G * CIN_G};
   float *restrict yg = y + g * ${COUT_G * YS};
+$if R then
+  const float *restrict rg = ${R} + g * ${COUT_G * YS};
+$end
 $if strided then
   for (int oh = 0; oh < ${y.H}; ++oh) {
 $  pixels(y.W, "oh * " .. y.W)

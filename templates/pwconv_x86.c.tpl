@@ -10,6 +10,8 @@ $-- blocks of px_block so the block's rows of X stay in L2 while every
 $-- tile of weights passes over them.
 $-- XS and YS are the floats between channels of X and of Y: P, unless
 $-- the layer is a band of rows inside a fused block (gen/plan.lua).
+$-- R: the residual's pointer when the layer adds it (laid out as Y), to
+$-- each output before the activation.
 $-- Without the ISA enabled (another compiler or -march) the same packed
 $-- weights feed a plain loop.
 $local P, K, M = y.H * y.W, C_in, C_out
@@ -62,6 +64,10 @@ $  for r = 0, rows - 1 do
 $    for j = 0, vecs - 1 do
 $      local dst = string.format("y + %s + %s", lin(lin(oc, 1, r), YS, 0), lin(p, 1, L * j))
 $      local v = string.format("a%d_%d", r, j)
+$      if R then
+$        v = f("add_ps", v, load(string.format("%s + %s + %s", R, lin(lin(oc, 1, r), YS, 0), lin(p, 1, L * j)),
+$          j == vecs - 1 and last or L))
+$      end
 $      v = finish(v)
   ${store(dst, v, j == vecs - 1 and last or L)};
 $    end
@@ -123,6 +129,10 @@ for (int oc = 0; oc < ${M}; ++oc) {
     for (int p = 0; p < ${P}; ++p)
       yc[p] += wk * x[k * ${XS} + p];
   }
+$if R then
+  for (int p = 0; p < ${P}; ++p)
+    yc[p] += ${R}[oc * ${YS} + p];
+$end
 $if act then
   for (int p = 0; p < ${P}; ++p)
     yc[p] = act_${act}(yc[p]);

@@ -20,7 +20,16 @@ $local MR = mv * L
 $local chunked = kc < K
 $assert(groups == 1 and sh == 1 and sw == 1, "pwconv_x86_channels: stride 1, one group")
 $assert(mv >= 1 and np >= 1 and mv * np + mv <= ISA.registers, "pwconv_x86_channels: bad tile knobs")
-$local V, f, finish = SIMD.V, SIMD.f, SIMD.finish
+$-- R: the residual's pointer when the layer adds it (laid out as Y); it
+$-- is added in the scalar loop that stores the tile, and the activation
+$-- after it there.
+$local S = R and SIMD.plain() or SIMD
+$local V, f, finish = S.V, S.f, S.finish
+$local function stored(v, i)
+$  if R then v = string.format("%s + rc[%d]", v, i) end
+$  if R and act or S.scalar_act then return "act_" .. act .. "(" .. v .. ")" end
+$  return v
+$end
 $local full_tiles, rest = M // MR, M % MR
 $local full_px = P // np * np
 $-- One register tile: channels from `c0` (`channels` of them, `vecs`
@@ -100,8 +109,11 @@ $      v = finish(v)
 $    end
   for (int c = 0; c < ${lanes}; ++c) {
     float *restrict yc = y + ${lin(lin(c0, 1, L * j), YS, 0)} + c * ${YS} + ${lin(p0, 1, 0)};
+$    if R then
+    const float *restrict rc = ${R} + ${lin(lin(c0, 1, L * j), YS, 0)} + c * ${YS} + ${lin(p0, 1, 0)};
+$    end
 $    for i = 0, pixels - 1 do
-    yc[${i}] = ${SIMD.scalar_act and ("act_" .. act .. "(out[" .. i .. "][c])") or ("out[" .. i .. "][c]")};
+    yc[${i}] = ${stored("out[" .. i .. "][c]", i)};
 $    end
   }
 $  end
@@ -111,7 +123,7 @@ $  end
 $end
 #if ${ISA.guard}
 CONVGEN_ALIGN float out[${math.max(np, P - full_px)}][${L}];
-$for _, line in ipairs(SIMD.constants(not B)) do
+$for _, line in ipairs(S.constants(not B)) do
 ${line}
 $end
 $if B and rest % L ~= 0 then
@@ -172,6 +184,10 @@ for (int oc = 0; oc < ${M}; ++oc) {
     for (int p = 0; p < ${P}; ++p)
       yc[p] += wk * x[k * ${XS} + p];
   }
+$if R then
+  for (int p = 0; p < ${P}; ++p)
+    yc[p] += ${R}[oc * ${YS} + p];
+$end
 $if act then
   for (int p = 0; p < ${P}; ++p)
     yc[p] = act_${act}(yc[p]);

@@ -46,6 +46,11 @@ CASES = [
     ("pwconv", (70, 2, 3), 'out = 72', "relu", [{"only": X86, "mv": 1, "np": 6, "kc": 1}]),
     ("pwconv", (24, 14, 14), 'out = 20', "relu", [{"mr": 4, "nv": 3, "px_block": 3}, {"mr": 2, "nv": 1, "px_block": 1}]),
     ("pwconv", (6, 5, 13), 'out = 7, bias = true', "sigmoid", [{"mr": 7, "nv": 1}]),
+    # strided: the pixels are gathered, then the unit-stride kernels run
+    ("pwconv", (16, 15, 17), 'out = 40, stride = 2, bias = true', "relu", [{"mr": 3, "nv": 1}]),
+    ("pwconv", (8, 9, 20), 'out = 12, stride = {2, 1}', None, []),
+    ("pwconv", (8, 10, 31), 'out = 9, stride = {1, 3}, bias = true', "relu6", []),
+    ("pwconv", (48, 10, 10), 'out = 64, stride = 2', "hardswish", [{"only": X86, "mv": 2, "np": 5, "kc": 16}]),
     # depthwise: output widths 1, 7, 15, 16, 17, 33 (tails of every kind), flat and
     # by rows; stride 2 on odd sizes; pads 0, 1, 2 and uneven; 5x5, 7x7;
     # dilation 2; channel multiplier 2; every activation; MobileNetV2's shapes

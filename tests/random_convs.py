@@ -77,7 +77,7 @@ def kernel_knobs(rng, target, pointwise, groups, sh, sw, pixels, c_out):
     if target in ("avx512", "avx2"):
         lanes, registers = (16, 32) if target == "avx512" else (8, 16)
         accumulators = registers - 4
-        if pointwise and groups == 1 and sh == sw == 1:
+        if pointwise and groups == 1:                          # strided too: gathered first
             if pixels < 4 * lanes and c_out >= 2 * lanes:     # vectors along channels
                 mv = rng.randint(1, 2)
                 most = (registers - (0 if target == "avx512" else 1) - mv) // mv

@@ -210,13 +210,26 @@ end_group
 # ---- b. every spec against the reference; gcc and clang warning-free ----------
 group specs
 mkdir -p "$T/specs"
-names=()
-for s in specs/*.lua; do [ -e "$s" ] && names+=("$(basename "$s" .lua)"); done
+names=() big=()
+for s in specs/*.lua; do
+  [ -e "$s" ] || continue
+  n=$(basename "$s" .lua)
+  # BIG_SPECS (the GNUmakefile's): generated here, compiled and checked by make bench
+  if [[ " ${BIG_SPECS:-} " == *" $n "* ]]; then big+=("$n"); else names+=("$n"); fi
+done
 [ "${#names[@]}" -gt 0 ] || fail "specs/ holds no *.lua spec"
 have_clang=1
 command -v clang >/dev/null 2>&1 || have_clang=0
 # Generation first (cheap), then the compiles, the largest C files first.
-printf '%s\n' "${names[@]}" | xargs -P "$JOBS" -I{} bash tests/run.sh --job gen {}
+printf '%s\n' "${names[@]}" "${big[@]}" | xargs -P "$JOBS" -I{} bash tests/run.sh --job gen {}
+for n in "${big[@]}"; do
+  if [ "$(cat "$T/specs/$n.gen.status")" = 0 ] && [ -s "out/$n.bin" ] && grep -q '\.incbin' "out/$n.c"; then
+    pass
+  else
+    fail "specs/$n.lua: convgen --weights-bin -o out/$n fails, or writes no out/$n.bin" \
+      "$(tail -n 12 "$T/specs/$n.gen.log")"
+  fi
+done
 jobs=()
 for n in $(for n in "${names[@]}"; do
              [ "$(cat "$T/specs/$n.gen.status")" = 0 ] && echo "$(stat -c %s "out/$n.c") $n"
@@ -247,14 +260,20 @@ for n in "${names[@]}"; do
     fail "out/$n.c with clang $NET_WARN $STRICT_WARN" "$(grep -E 'error|warning' "$T/specs/$n.clang.log" | head -n 8)"
   fi
 done
-G_NOTE="${#names[@]} specs"
+G_NOTE="${#names[@]} specs${big:+, and ${big[*]} generated only (BIG_SPECS: make bench checks it)}"
 end_group
 
 # ---- regressions: tests/specs/*.lua, minimal repros, checked like random cases --
 group regressions
 mkdir -p "$T/regressions"
+# a spec with a line `-- targets: A B ...` runs once per target
 for s in tests/specs/*.lua; do
-  [ -e "$s" ] && cp "$s" "$T/regressions/"
+  [ -e "$s" ] || continue
+  targets=$(sed -n 's/^-- targets: *//p' "$s")
+  if [ -z "$targets" ]; then cp "$s" "$T/regressions/"; continue; fi
+  for t in $targets; do
+    { echo "-- target: $t"; cat "$s"; } >"$T/regressions/$(basename "$s" .lua)_$t.lua"
+  done
 done
 ls "$T"/regressions/*.lua 2>/dev/null | xargs -r -P "$JOBS" -I{} bash tests/run.sh --job case {}
 for s in "$T"/regressions/*.lua; do
@@ -262,7 +281,7 @@ for s in "$T"/regressions/*.lua; do
   n=$(basename "$s" .lua)
   st=$(cat "$T/regressions/$n.status")
   if [ "$st" = PASS ]; then pass; else
-    fail "tests/specs/$n.lua: $st" "$(sed -n 's/^-- //p' "$s" | head -n 3)" "$(grep -v '^ *$' "$T/regressions/$n.log" | head -n 8)"
+    fail "tests/specs/$n.lua: $st" "$(sed -n 's/^-- //p' "$s" | head -n 4)" "$(grep -v '^ *$' "$T/regressions/$n.log" | head -n 8)"
   fi
 done
 end_group
@@ -594,6 +613,43 @@ for c in "$sb all u1_right_pw1_block,u2_pw1_block same" \
       fail "--fuse $2 --summary $1 lists the blocks $3, and the arena is $4" "$(cat "$D/fuse_summary.verdict")"
   fi
 done
+# --weights-bin: the large arrays go to PATH.bin and are assembled in; the net
+# compiles warning-free from where convgen ran, links, and checks out.
+cat >"$D/big.lua" <<'LUAEOF'
+return net "big" {
+  input "x" {C = 128, H = 6, W = 7},
+  pwconv "expand" {out = 160}, relu "r" {},      -- 20480 weights: to the .bin
+  conv "down" {out = 64, k = 1, stride = 2},     -- 10240: stays text
+  gap "pool" {}, flatten "f" {}, linear "fc" {out = 300},   -- 19200: to the .bin
+}
+LUAEOF
+expect "--weights-bin without -o" 2 "--weights-bin writes PATH.bin beside the C: it needs -o PATH" -- \
+  $cg --weights-bin "$D/big.lua"
+expect "--weights-bin with --summary" 2 "" -- $cg --weights-bin --summary "$D/big.lua"
+if expect "--weights-bin -o" 0 "" -- $cg --weights-bin -o "$D/big" "$D/big.lua"; then
+  size=$(wc -c <"$D/big.bin") incbins=$(grep -c '\.incbin' "$D/big.c") texts=$(grep -c '^static CONVGEN_ALIGN const float' "$D/big.c")
+  # (packed weights may have rows of padding; each array starts at a multiple of 64 bytes)
+  [ "$size" -ge $(((20480 + 19200) * 4)) ] && [ $((size % 64)) = 0 ] && [ "$incbins" = 2 ] && [ "$texts" -ge 3 ] &&
+    pass || fail "--weights-bin: big.bin is $size bytes, want 158720 or more, a multiple of 64;" \
+      "$incbins .incbin arrays, want 2; $texts text arrays, want 3 or more"
+  if cc -O1 -march=native $NET_WARN -c "$D/big.c" -o "$D/big.o" 2>"$D/big.log" &&
+     $cg --reference -o "$D/big_ref" "$D/big.lua" && cc -O0 -std=c99 -Iharness -c "$D/big_ref.c" -o "$D/big_ref.o" &&
+     cc -o "$D/big_check" "$D/big.o" "$D/big_ref.o" "$T/check.o" "$T/reference.o" -lm &&
+     "$D/big_check" >>"$D/big.log" 2>&1; then
+    pass
+  else
+    fail "the net written with --weights-bin does not build or check" "$(tail -n 8 "$D/big.log")"
+  fi
+fi
+# The residual adds of ResNeXt's stage join their 1x1 layers (the first block's into the
+# later addend, its downsampling projection); --fuse off joins none.
+if expect "--summary of a ResNeXt stage" 0 "" -- $cg --summary specs/resnext50_layer2.lua; then
+  grep -q "^residual adds in the 1x1 layer's epilogue (4): layer2.0.add into layer2.0.downsample.0, layer2.1.add" \
+    "$T/last.out" && pass || fail "--summary does not list the 4 joined residual adds" "$(tail -n 3 "$T/last.out")"
+fi
+if expect "--fuse off --summary of a ResNeXt stage" 0 "" -- $cg --fuse off --summary specs/resnext50_layer2.lua; then
+  grep -q "^residual adds" "$T/last.out" && fail "--fuse off still joins residual adds" || pass
+fi
 printf 'not an onnx model' >"$D/garbage.onnx"
 expect "a .onnx file that is not ONNX" 1 "$D/garbage.onnx: not an ONNX model" -- $cg "$D/garbage.onnx"
 # --bench -o writes one C file: the net and its step table, which compiles.

@@ -106,11 +106,30 @@ class Builder:
         return name
 
     def merge(self, src, op):
-        """add or concat of src with a new branch computed from src."""
+        """add or concat of src with a new branch computed from src.  An add's
+        branch may be a 1x1 layer (which then adds src in its epilogue), and
+        both addends may be 1x1 layers of src, strided alike (ResNeXt's first
+        block of a stage)."""
+        rng = self.rng
         c, h, w = self.shapes[src]
-        branch_c = c if op == "add" else self.rng.randint(1, 12)
+        pick = rng.random() if op == "add" else 0
+        if pick >= 0.7:
+            out, s = rng.choice([c, rng.randint(1, 40)]), rng.choice([1, 2])
+            names = []
+            for _ in range(2):
+                names.append(self.fresh("b"))
+                self.emit('pwconv "%s" {out = %d, stride = %d, bias = %s, from = "%s"}'
+                          % (names[-1], out, s, rng.choice(["true", "false"]), src))
+            name = self.fresh(op[:2])
+            self.emit('add "%s" {from = {"%s", "%s"}}' % (name, names[0], names[1]))
+            self.shapes[name] = (out, (h - 1) // s + 1, (w - 1) // s + 1)
+            return name
+        branch_c = c if op == "add" else rng.randint(1, 12)
         name_b = self.fresh("b")
-        self.emit('conv "%s" {out = %d, k = 3, pad = 1, from = "%s"}' % (name_b, branch_c, src))
+        if pick >= 0.35:
+            self.emit('pwconv "%s" {out = %d, from = "%s"}' % (name_b, branch_c, src))
+        else:
+            self.emit('conv "%s" {out = %d, k = 3, pad = 1, from = "%s"}' % (name_b, branch_c, src))
         self.shapes[name_b] = (branch_c, h, w)
         name = self.fresh(op[:2])
         self.emit('%s "%s" {from = {"%s", "%s"}}' % (op, name, src, name_b))
