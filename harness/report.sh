@@ -15,7 +15,9 @@ for spec in "${specs[@]}"; do
   summary=$(./convgen --summary "$spec")
   layers=$(echo "$summary" | sed -n "s/^net '.*': \([0-9]*\) layers.*/\1/p")
   macs=$(echo "$summary" | sed -n 's/^MACs: \([0-9,]*\).*/\1/p')
-  gen=$(seconds ./convgen -o "out/$name" "$spec")
+  opts=()   # the GNUmakefile's BIG_SPECS: weights in out/NAME.bin, as make builds them
+  [[ " ${BIG_SPECS:-} " == *" $name "* ]] && opts=(--weights-bin)
+  gen=$(seconds ./convgen "${opts[@]}" -o "out/$name" "$spec")
   compile=$(seconds cc -O2 -march=native -std=c99 -c "out/$name.c" -o "out/$name.report.o")
   make -s "out/${name}_check" >/dev/null 2>&1
   result=$("out/${name}_check" 2>&1)
