@@ -157,6 +157,11 @@ local function parse_args(args)
   if o.weights_bin and not (o.output and (o.reference or o.bench or modes == 0)) then
     util.usage("--weights-bin writes PATH.bin beside the C: it needs -o PATH, and a net, --bench or --reference")
   end
+  -- the C names PATH.bin in an assembler string
+  if (o.weights_bin or o.reference) and o.output and o.output:find('["\\\n]') then
+    util.usage("-o %s: the path of a .bin file the assembler reads cannot hold a quote, backslash or newline",
+      o.output)
+  end
   if o.emit_spec and not o.spec:match("%.onnx$") then util.usage("--emit-spec converts an ONNX model (a .onnx file)") end
   if o.emit_spec and o.weights then util.usage("--emit-spec writes the model's own weights; it takes no --weights") end
   if o.name and not o.name:match("^[%a_][%w_]*$") then util.usage("--name must be a C identifier, got '%s'", o.name) end

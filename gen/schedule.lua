@@ -9,7 +9,9 @@
 --      every knob its template takes, and step.params.packed where the
 --      kernel reads its weights in an order of its own.  A block (gen/plan.lua)
 --      gets band_rows, its band plan and its parts' band-shaped instances
---      (step.bands, step.instances, step.scratch); then the arena is placed.
+--      (step.bands, step.instances, step.scratch); a strided 1x1 layer on a
+--      target kernel its unit-stride instance (step.unit, step.scratch for
+--      the gathered pixels); then the arena is placed.
 -- Templates assert which knob values they accept; every value they use
 -- comes from here, never from a constant inside a template.  Each default
 -- is {value, reason, lowest, highest}: the range an override may take.

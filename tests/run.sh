@@ -626,6 +626,7 @@ LUAEOF
 expect "--weights-bin without -o" 2 "--weights-bin writes PATH.bin beside the C: it needs -o PATH" -- \
   $cg --weights-bin "$D/big.lua"
 expect "--weights-bin with --summary" 2 "" -- $cg --weights-bin --summary "$D/big.lua"
+expect "--weights-bin with a quote in the path" 2 "cannot hold a quote" -- $cg --weights-bin -o "$D/a\"b" "$D/big.lua"
 if expect "--weights-bin -o" 0 "" -- $cg --weights-bin -o "$D/big" "$D/big.lua"; then
   size=$(wc -c <"$D/big.bin") incbins=$(grep -c '\.incbin' "$D/big.c") texts=$(grep -c '^static CONVGEN_ALIGN const float' "$D/big.c")
   # (packed weights may have rows of padding; each array starts at a multiple of 64 bytes)
