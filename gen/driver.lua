@@ -26,8 +26,8 @@ options:
   --name NAME          symbol prefix: NAME_forward, NAME_... (default: the net's name)
   --summary            print a per-layer table (shapes, parameters, MACs, arena) instead of C
   --reference          write the reference bundle for harness/check.c instead of the net
-                       (with -o PATH, its large arrays go beside it as PATH_*.bin files,
-                       which it assembles in by path: compile it from the same directory)
+                       (with -o PATH, its large arrays go beside it in PATH.bin, which
+                       it assembles in by path: compile it from the same directory)
   --bench              write the net with its benchmark table for harness/bench_net.c
   --weights-bin        (with -o PATH) write the weight arrays of 16384 floats or more
                        to PATH.bin, raw float32, and assemble them in from there with
