@@ -335,6 +335,20 @@ local alignment = [[
 #else
 #define CONVGEN_UNUSED
 #endif
+/* Register tiles fill the vector register file, and GCC 12 does not always
+   see it: where it inlines a layer into a caller it may fold an input
+   vector's load back into every FMA that uses it, or hoist the tile's bias
+   broadcasts out of the pixel loop and spill accumulators to make room
+   (1x1 layers ran at half speed so).  An empty asm that claims to change a
+   vector keeps it in one register; one that claims to change a pointer
+   keeps the loads through it where they are written. */
+#if defined(__GNUC__)
+#define CONVGEN_IN_REGISTER(v) __asm__("" : "+v"(v))
+#define CONVGEN_OPAQUE(p) __asm__("" : "+r"(p))
+#else
+#define CONVGEN_IN_REGISTER(v) ((void)0)
+#define CONVGEN_OPAQUE(p) ((void)0)
+#endif
 ]]
 
 -- options.whole_parts: also a function for each part of a block as a

@@ -40,8 +40,12 @@ $-- The body of one register tile: `rows` channels from channel `oc`,
 $-- `vecs` vectors from pixel `p`, the last one of `last` lanes.  The
 $-- caller opens and closes its block.
 $local function tile(oc, p, rows, vecs, last)
+$  if B then
+  const float *bt = ${B} + ${oc};
+  CONVGEN_OPAQUE(bt);
+$  end
 $  for r = 0, rows - 1 do
-$    local init, names = B and f("set1_ps", string.format("%s[%s]", B, lin(oc, 1, r))) or "zero", {}
+$    local init, names = B and f("set1_ps", string.format("bt[%d]", r)) or "zero", {}
 $    for j = 0, vecs - 1 do names[#names + 1] = string.format("a%d_%d = %s", r, j, init) end
   ${V} ${table.concat(names, ", ")};
 $  end
@@ -49,7 +53,8 @@ $  end
   const float *restrict xk = x + ${p};
   for (int k = 0; k < ${K}; ++k, wk += ${mr}, xk += ${XS}) {
 $  for j = 0, vecs - 1 do
-    const ${V} x${j} = ${load("xk + " .. L * j, j == vecs - 1 and last or L)};
+    ${V} x${j} = ${load("xk + " .. L * j, j == vecs - 1 and last or L)};
+    CONVGEN_IN_REGISTER(x${j});
 $  end
 $  for r = 0, rows - 1 do
     {
