@@ -481,6 +481,22 @@ if ! command -v cppcheck >/dev/null 2>&1; then skip "cppcheck is not installed (
     fi
   done
 fi
+# The pointwise register tile as GCC compiles it where a layer is inlined
+# (see the spec's comment): an FMA reading a whole vector from memory, or
+# a vector register stored to or loaded from the stack, means the tile no
+# longer fits in registers.  Broadcast operands ({1to16}) are by design.
+spec=tests/specs/pointwise_in_registers.lua obj=$T/strict/pointwise_in_registers.o
+if ! ./convgen --bench --target avx512 "$spec" >"${obj%.o}.c" 2>"${obj%.o}.log" ||
+   ! gcc -O3 -mavx512f -mfma -std=c99 -Iharness -c "${obj%.o}.c" -o "$obj" 2>>"${obj%.o}.log"; then
+  fail "$spec: generating or compiling its bench bundle" "$(head -n 6 "${obj%.o}.log")"
+else
+  folded=$(objdump -d --no-show-raw-insn "$obj" | grep -E 'vfn?madd[0-9]+ps' | grep '(%' | grep -vc '1to')
+  spilled=$(objdump -d --no-show-raw-insn "$obj" | grep -E 'mov[au]ps' | grep '%zmm' | grep -c '(%rsp)')
+  if [ "$folded" = 0 ] && [ "$spilled" = 0 ]; then pass; else
+    fail "$spec: gcc -O3 -mavx512f: $folded FMAs load a vector operand from memory, $spilled vector moves to or from the stack" \
+      "$(objdump -d --no-show-raw-insn "$obj" | grep -E 'vfn?madd[0-9]+ps.*\(%|mov[au]ps.*%zmm.*\(%rsp\)|\(%rsp\).*%zmm' | grep -v 1to | head -n 4)"
+  fi
+fi
 end_group
 
 # ---- fuzz: every input the fuzzers ever broke convgen with, replayed ------------
