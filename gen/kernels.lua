@@ -249,6 +249,16 @@ local function conv_x86(isa_name)
     local loads = vec * loads_per_vec + fma
     return math.max(fma + vec * shuffles, loads) / 2, loads
   end
+  -- At stride 2 each input vector of a tap is two loads and a permute
+  -- with a constant index, so the live vectors are the accumulators, two
+  -- per read, the index and the broadcast weight.  The defaults keep that
+  -- below the register file: at the full file GCC 12 spilled accumulators
+  -- (a 3x3 layer, 128 -> 256 channels in 32 groups, 56x56 -> 28x28: with
+  -- mh = 3, 1.1-1.3x the time of mh = 2).  At stride 1 a full file
+  -- measured no slower.
+  local function fits_stride2(s, mr, nv, mh)
+    return s.sw == 1 or mr * nv * mh + 2 * nv * mh + 2 < isa.registers
+  end
   return {
     name = "conv_" .. isa_name, template = "conv_x86.c.tpl", isa = isa_name,
     takes = function(s) return (s.kind == "conv" or s.kind == "gconv") and s.sw <= 2 end,
@@ -260,7 +270,8 @@ local function conv_x86(isa_name)
           for mh = 1, math.min(s.y.H, 4) do
             -- mr: the smallest for its number of tiles, so tiles are even
             local even = given.mr or ceil_div(cout_g, ceil_div(cout_g, mr)) == mr
-            local ok = even and mr * nv * mh <= max_acc and (not given.mr or given.mr == mr)
+            local ok = even and mr * nv * mh <= max_acc and fits_stride2(s, mr, nv, mh)
+              and (not given.mr or given.mr == mr)
               and (not given.nv or given.nv == nv) and (not given.mh or given.mh == mh)
             if ok then
               -- ties on the busiest port go to fewer loads (they still take
