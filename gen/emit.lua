@@ -16,14 +16,6 @@ local M = {}
 
 M.VERSION = "0.1.0"
 
--- Grouped convolution shares the standard template: in NCHW it is the
--- same loop nest run once per group.
-local template_of = {conv = "conv.c.tpl", gconv = "conv.c.tpl", dwconv = "dwconv.c.tpl", pwconv = "pwconv.c.tpl",
-                     linear = "linear.c.tpl", avgpool = "pool.c.tpl", maxpool = "pool.c.tpl",
-                     gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
-                     affine = "eltwise.c.tpl", concat = "eltwise.c.tpl", mul = "eltwise.c.tpl",
-                     shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl", block = "block.c.tpl",
-                     concat_shuffle = "eltwise.c.tpl"}
 
 local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
@@ -176,7 +168,7 @@ local function layer_function(s)
     helpers.ISA = kernels.isa[s.isa]
     if s.isa == "avx512" or s.isa == "avx2" then helpers.SIMD = simd_x86.new(helpers.ISA, s.act) end
   end
-  local body = template.render(s.unit and "pwconv_gather.c.tpl" or s.template or template_of[s.kind], s, helpers)
+  local body = template.render(s.unit and "pwconv_gather.c.tpl" or s.template or kernels.portable[s.kind], s, helpers)
   local text = comment(s) .. signature(s) .. "{\n" .. template.reindent(body, 1) .. "}\n"
   return s.unit and (layer_function(s.unit) .. "\n" .. text) or text
 end

@@ -111,6 +111,22 @@ local function pointwise(isa_name)
   }
 end
 
+-- The channel-vector kernels' tiles: np pixels in equal tiles over P, as
+-- far as they go; and the check that mv vectors leave room for np.
+local function balanced(P, np)
+  local tiles = (P + np - 1) // np
+  return (P + tiles - 1) // tiles
+end
+
+local function check_channel_tile(max_np, isa_name)
+  return function(s)
+    local k = s.knobs
+    if k.np > max_np(k.mv) then
+      return string.format("mv = %d leaves registers for np <= %d on %s", k.mv, max_np(k.mv), isa_name)
+    end
+  end
+end
+
 -- ---- pointwise on small images (templates/pwconv_x86_channels.c.tpl)
 -- Below a few vectors of pixels (7x7 = 49: three vectors and one pixel)
 -- the vectors run along output channels: mv vectors of channels x np
@@ -129,9 +145,7 @@ local function pointwise_channels(isa_name)
     knobs = function(s, given)
       local P = s.y.H * s.y.W
       local mv = given.mv or math.min(isa_name == "avx512" and 4 or 2, (s.C_out + L - 1) // L)
-      local np = math.max(1, math.min(max_np(mv), P))
-      local tiles = (P + np - 1) // np
-      np = (P + tiles - 1) // tiles            -- tiles of equal size, as far as they go
+      local np = balanced(P, math.max(1, math.min(max_np(mv), P)))
       local kc = math.max(1, math.min(s.C_in, 24576 // (4 * mv * L)))
       kc = (s.C_in + (s.C_in + kc - 1) // kc - 1) // ((s.C_in + kc - 1) // kc)   -- chunks of equal size
       return {
@@ -140,12 +154,7 @@ local function pointwise_channels(isa_name)
         kc = {kc, "input channels per chunk: the chunk of the weight tile stays in half of L1", 1, 1 << 20},
       }
     end,
-    check = function(s)
-      local k = s.knobs
-      if k.np > max_np(k.mv) then
-        return string.format("mv = %d leaves registers for np <= %d on %s", k.mv, max_np(k.mv), isa_name)
-      end
-    end,
+    check = check_channel_tile(max_np, isa_name),
     tune = function(s)
       return {mv = upto(math.min(8, (s.C_out + L - 1) // L)),
         np = within({1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 31}, 1, math.min(s.y.H * s.y.W, isa.registers))}
@@ -311,6 +320,47 @@ local function conv_x86(isa_name)
   }
 end
 
+-- ---- standard and grouped convolution on small outputs
+-- (templates/conv_x86_channels.c.tpl).  Below four vectors of output
+-- pixels (ResNeXt's 7x7 stage), vectors along a row leave most lanes idle
+-- (7 of 16); with a group's output channels filling whole vectors they run
+-- along channels instead: mv vectors of channels x np pixels, every pixel
+-- tile unrolled with its padding taps left out.  Registers: mv * np
+-- accumulators, mv weight vectors and the broadcast input.  The defaults
+-- keep the accumulators to half the register file: ResNeXt's 7x7 layers
+-- with 26 of them (mv = 2, np = 13) had GCC 12 spill them in the loop.
+local function conv_channels(isa_name)
+  local isa = M.isa[isa_name]
+  local L = isa.lanes
+  local function max_np(mv) return (isa.registers - 1 - mv) // mv end
+  local function default_np(mv) return math.max(1, (isa.registers // 2) // mv) end
+  return {
+    name = "conv_channels_" .. isa_name, template = "conv_x86_channels.c.tpl", isa = isa_name,
+    takes = function(s)
+      return (s.kind == "conv" or s.kind == "gconv") and s.y.H * s.y.W < 4 * L and s.C_out // s.groups >= L
+    end,
+    knobs = function(s, given)
+      local P, cout_g = s.y.H * s.y.W, s.C_out // s.groups
+      local mv = given.mv or math.min(2, (cout_g + L - 1) // L)
+      local np = balanced(P, math.min(default_np(mv), P))
+      return {
+        mv = {mv, string.format("vectors of %d output channels of a group per register tile (weights loaded)", L), 1, 8},
+        np = {np, "output pixels per register tile (inputs broadcast), balanced over the image", 1, isa.registers},
+      }
+    end,
+    check = check_channel_tile(max_np, isa_name),
+    tune = function(s)
+      local cout_g = s.C_out // s.groups
+      return {mv = upto(math.min(4, (cout_g + L - 1) // L)),
+        np = within({1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 16, 20, 25, 30}, 1, math.min(s.y.H * s.y.W, isa.registers))}
+    end,
+    pack = function(s)
+      local G = s.groups
+      s.params.packed = pack_rows(s.params.weight, s.C_out // G, (s.C_in // G) * s.kh * s.kw, s.knobs.mv * L, G)
+    end,
+  }
+end
+
 -- ---- depthwise, column stride 1 or 2 (templates/dwconv_x86.c.tpl) ------
 -- Vectors of output pixels, the channel's taps broadcast in registers.
 -- Planes go row by row, `rows` output rows per pass sharing each loaded
@@ -374,13 +424,46 @@ local function depthwise(isa_name)
   }
 end
 
+-- ---- global average pool (templates/gap_x86.c.tpl) ----------------------
+-- A plane summed in vectors, then across lanes: no knobs.
+local function gap_x86(isa_name)
+  return {
+    name = "gap_" .. isa_name, template = "gap_x86.c.tpl", isa = isa_name,
+    takes = function(s) return s.kind == "gap" end,
+    knobs = function() return {} end,
+  }
+end
+
 -- The catalogue, per target, in order of preference.
 M.by_target = {
-  avx512 = {pointwise_channels("avx512"), pointwise("avx512"), linear("avx512"), conv_x86("avx512"), depthwise("avx512")},
-  avx2 = {pointwise_channels("avx2"), pointwise("avx2"), linear("avx2"), conv_x86("avx2"), depthwise("avx2")},
+  avx512 = {pointwise_channels("avx512"), pointwise("avx512"), linear("avx512"), conv_channels("avx512"),
+            conv_x86("avx512"), depthwise("avx512"), gap_x86("avx512")},
+  avx2 = {pointwise_channels("avx2"), pointwise("avx2"), linear("avx2"), conv_channels("avx2"),
+          conv_x86("avx2"), depthwise("avx2"), gap_x86("avx2")},
   neon = {pointwise_neon()},
   generic = {},
 }
+
+-- The portable template of each kind of step, for steps no target
+-- kernel takes.  Grouped convolution shares the standard template: in
+-- NCHW it is the same loop nest run once per group.
+M.portable = {conv = "conv.c.tpl", gconv = "conv.c.tpl", dwconv = "dwconv.c.tpl", pwconv = "pwconv.c.tpl",
+              linear = "linear.c.tpl", avgpool = "pool.c.tpl", maxpool = "pool.c.tpl",
+              gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
+              affine = "eltwise.c.tpl", concat = "eltwise.c.tpl", mul = "eltwise.c.tpl",
+              shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl", block = "block.c.tpl",
+              concat_shuffle = "eltwise.c.tpl"}
+
+-- The template of a kernel by its name: a target kernel's ("conv_avx512")
+-- or a kind's portable one ("conv"); nil for a name it does not know.
+function M.template_of(name)
+  for _, list in pairs(M.by_target) do
+    for _, k in ipairs(list) do
+      if k.name == name then return k.template end
+    end
+  end
+  return M.portable[name]
+end
 
 -- The entry that takes step s on a target, or nil.
 function M.find(s, target)

@@ -61,16 +61,28 @@ function defaults.linear(s)
   return {out_tile = {fit({16, 64, 256}, s.C_out), "outputs accumulated per pass over the input", 1, 4096}}
 end
 
+-- A channel's sum in one running total is a chain of dependent adds as
+-- long as the plane; independent partial sums let the compiler add a
+-- vector of pixels at a time (49 pixels: three vector adds, not 49).
+function defaults.gap(s)
+  return {sums = {fit({1, 4, 8, 16}, s.x.H * s.x.W), "partial sums per channel, added in a vector", 1, 64}}
+end
+
 -- The values the tuner tries for the portable kernels' knobs.
 local tune_values = {
   conv = function() return {oc_tile = {1, 2, 4, 8}, ic_unroll = {1, 2, 4}} end,
   pwconv = function() return {oc_tile = {1, 2, 4, 8}, ic_unroll = {1, 2, 4, 8}, px_tile = {16, 32, 64, 128, 256}} end,
   linear = function() return {out_tile = {16, 64, 256, 1024}} end,
+  gap = function(s) local hw = s.x.H * s.x.W
+    local out = {}
+    for _, v in ipairs{1, 4, 8, 16, 32} do if v <= hw then out[#out + 1] = v end end
+    return {sums = out}
+  end,
 }
 tune_values.gconv = tune_values.conv
 
 local function no_knobs() return {} end
-for _, kind in ipairs{"avgpool", "maxpool", "gap", "add", "concat", "act", "affine", "mul", "shuffle", "slice",
+for _, kind in ipairs{"avgpool", "maxpool", "add", "concat", "act", "affine", "mul", "shuffle", "slice",
                       "concat_shuffle"} do
   defaults[kind] = no_knobs
 end

@@ -52,7 +52,56 @@ function M.new(isa, act)
   -- adding something outside the registers (a residual in the channel-
   -- vector pointwise kernel, which stores through a buffer)
   function simd.plain() return M.new(isa, nil) end
+  if isa.lanes == 16 then M.add_rows(simd, f) end
   return simd
+end
+
+-- AVX-512: kernels whose vectors hold 16 channels of one pixel store NCHW
+-- rows (a channel's pixels) by transposing in registers, 8 pixels at a
+-- time: two rounds of in-lane shuffles make each 128-bit lane hold 4 pixels
+-- of one channel, then one permute per channel joins its two halves.  A
+-- scalar store per float through a buffer cost as much as the FMAs of a
+-- 1x1 layer with 160 input channels.
+--   rows(vecs, lanes, store)  C for the vectors named in `vecs` (pixels in
+--                             order, at most 8): for each channel c < lanes,
+--                             store(c, v, n) is the statement that stores
+--                             row vector v, its n pixels in the low lanes
+--   row_constants()           the permute indices rows() uses, one per line
+function M.add_rows(simd, f)
+  function simd.row_constants()
+    local lines = {}
+    for k = 0, 3 do
+      local idx = {}
+      for i = 0, 15 do idx[i + 1] = i < 4 and 4 * k + i or (i < 8 and 16 + 4 * k + i - 4 or 0) end
+      lines[#lines + 1] = string.format("const __m512i row_lane%d = _mm512_setr_epi32(%s);", k, table.concat(idx, ", "))
+    end
+    return lines
+  end
+  function simd.rows(vecs, lanes, store)
+    local n = #vecs
+    assert(n >= 1 and n <= 8, "simd.rows: 1 to 8 vectors")
+    local function r(i) return vecs[i + 1] or f("setzero_ps") end
+    local halves = n > 4 and 2 or 1
+    local out = {"{"}
+    for h = 0, halves - 1 do
+      local b = 4 * h
+      out[#out + 1] = string.format("  const __m512 pair%d = %s, pair%d = %s, pair%d = %s, pair%d = %s;",
+        b, f("unpacklo_ps", r(b), r(b + 1)), b + 1, f("unpackhi_ps", r(b), r(b + 1)),
+        b + 2, f("unpacklo_ps", r(b + 2), r(b + 3)), b + 3, f("unpackhi_ps", r(b + 2), r(b + 3)))
+      out[#out + 1] = string.format("  const __m512 quad%d = %s, quad%d = %s, quad%d = %s, quad%d = %s;",
+        b, f("shuffle_ps", "pair" .. b, "pair" .. b + 2, "0x44"), b + 1, f("shuffle_ps", "pair" .. b, "pair" .. b + 2, "0xee"),
+        b + 2, f("shuffle_ps", "pair" .. b + 1, "pair" .. b + 3, "0x44"),
+        b + 3, f("shuffle_ps", "pair" .. b + 1, "pair" .. b + 3, "0xee"))
+    end
+    for c = 0, lanes - 1 do
+      local k, q = c // 4, c % 4
+      local v = halves == 2 and f("permutex2var_ps", "quad" .. q, "row_lane" .. k, "quad" .. q + 4)
+        or f("permutexvar_ps", "row_lane" .. k, "quad" .. q)
+      out[#out + 1] = "  " .. store(c, v, n)
+    end
+    out[#out + 1] = "}"
+    return table.concat(out, "\n")
+  end
 end
 
 return M

@@ -4,11 +4,47 @@ $-- in-bounds taps, each tap a constant column range, so padding is never
 $-- read (max pooling never sees it; average divides as PyTorch does).
 $local HW, OHW = x.H * x.W, y.H * y.W
 $if kind == "gap" then
+$-- `sums` partial sums per channel, each over every sums-th pixel, then
+$-- halved pairwise: no add waits on the one before it in the plane.
+$local S = knobs.sums
+$assert(S >= 1 and S <= HW, "gap: sums must be 1 to the plane's pixels")
+$local whole = HW // S * S
 for (int c = 0; c < ${x.C}; ++c) {
   const float *restrict xc = x + c * ${HW};
+$if S == 1 then
   float sum = 0.0f;
   for (int i = 0; i < ${HW}; ++i)
     sum += xc[i];
+$else
+  float part[${S}];
+  for (int j = 0; j < ${S}; ++j)
+    part[j] = xc[j];
+$  if whole > S then
+  for (int i = ${S}; i < ${whole}; i += ${S})
+    for (int j = 0; j < ${S}; ++j)
+      part[j] += xc[i + j];
+$  end
+$  -- adds a[j + at] into part[j] for j < n
+$  local function fold(n, a, at)
+$    if n == 1 then
+  part[0] += ${a}[${at}];
+$    else
+  for (int j = 0; j < ${n}; ++j)
+    part[j] += ${a}[j + ${at}];
+$    end
+$  end
+$  if whole < HW then
+$    fold(HW - whole, "xc", whole)
+$  end
+$  -- halving: an odd count keeps its middle sum for the next round
+$  local n = S
+$  while n > 1 do
+$    local half = n // 2
+$    fold(half, "part", n - half)
+$    n = n - half
+$  end
+  const float sum = part[0];
+$end
   y[c] = sum / ${float(HW)};
 }
 $else

@@ -8,8 +8,9 @@ $-- pixels; each step over k loads mv vectors of packed weights ([tile]
 $-- [k][mv * lanes], zeros past C_out) and broadcasts np inputs of one row.
 $-- K goes in chunks of kc so that a chunk of the weight tile stays in L1
 $-- while every pixel tile passes over it; between chunks the accumulators
-$-- wait in `part`.  The finished tile goes out through a small buffer, a
-$-- channel at a time (its pixels are what is contiguous in NCHW).
+$-- wait in `part`.  The finished tile is transposed to rows of pixels, a
+$-- channel's being what is contiguous in NCHW: in registers on AVX-512,
+$-- through a small buffer a float at a time otherwise.
 $-- XS and YS are the floats between channels of X and of Y: P, unless
 $-- the layer is a band of rows inside a fused block (gen/plan.lua).
 $-- Without the ISA enabled the same packed weights feed a plain loop.
@@ -24,6 +25,18 @@ $-- R: the residual's pointer when the layer adds it (laid out as Y); it
 $-- is added in the scalar loop that stores the tile, and the activation
 $-- after it there.
 $local S = R and SIMD.plain() or SIMD
+$-- AVX-512 stores the tile's rows straight from registers, transposed
+$-- (the residual and activation on the rows); otherwise through `out`.
+$local by_rows = L == 16 and not SIMD.scalar_act
+$-- The store of channel c's row v (n pixels from pixel g of the tile),
+$-- the residual added and the activation applied on the way.
+$local function row_store(g)
+$  return function(c, v, n)
+$    local mask = string.format("0x%04x", (1 << n) - 1)
+$    if R then v = SIMD.finish(SIMD.f("add_ps", v, string.format("_mm512_maskz_loadu_ps(%s, %s)", mask, lin("rj", 1, c * YS + g)))) end
+$    return string.format("_mm512_mask_storeu_ps(%s, %s, %s);", lin("yj", 1, c * YS + g), mask, v)
+$  end
+$end
 $local V, f, finish = S.V, S.f, S.finish
 $local function stored(v, i)
 $  if R then v = string.format("%s + rc[%d]", v, i) end
@@ -102,6 +115,25 @@ $    end
 $  end
 $  for j = 0, vecs - 1 do
 $    local lanes = math.min(L, channels - L * j)
+$    if by_rows then
+$      -- the tile's rows, transposed in registers (gen/simd_x86.lua)
+  {
+    float *restrict yj = y + ${lin(lin(c0, 1, L * j), YS, 0)} + ${lin(p0, 1, 0)};
+$      if R then
+    const float *restrict rj = ${R} + ${lin(lin(c0, 1, L * j), YS, 0)} + ${lin(p0, 1, 0)};
+$      end
+$      for g = 0, pixels - 1, 8 do
+$        local names = {}
+$        for i = g, math.min(g + 8, pixels) - 1 do
+$          names[#names + 1] = "a" .. j .. "_" .. i
+$          if not R and SIMD.finish(names[#names]) ~= names[#names] then
+    ${names[#names]} = ${SIMD.finish(names[#names])};
+$          end
+$        end
+    ${SIMD.rows(names, lanes, row_store(g))}
+$      end
+  }
+$    else
 $    for i = 0, pixels - 1 do
 $      local v = "a" .. j .. "_" .. i
 $      v = finish(v)
@@ -116,15 +148,25 @@ $    for i = 0, pixels - 1 do
     yc[${i}] = ${stored("out[" .. i .. "][c]", i)};
 $    end
   }
+$    end
 $  end
 $  if chunked then
   }
 $  end
 $end
 #if ${ISA.guard}
-CONVGEN_ALIGN float out[${math.max(np, P - full_px)}][${L}];
-$for _, line in ipairs(S.constants(not B)) do
+$if by_rows then
+$  for _, line in ipairs(SIMD.constants(not B)) do
 ${line}
+$  end
+$  for _, line in ipairs(SIMD.row_constants()) do
+${line}
+$  end
+$else
+CONVGEN_ALIGN float out[${math.max(np, P - full_px)}][${L}];
+$  for _, line in ipairs(S.constants(not B)) do
+${line}
+$  end
 $end
 $if B and rest % L ~= 0 then
 $  local n, c = rest % L, full_tiles * MR + rest // L * L

@@ -95,6 +95,12 @@ CASES = [
     ("linear", (9, 1, 1), 'out = 17, bias = true', "sigmoid", [{"nv": 2}]),
     ("linear", (40, 1, 1), 'out = 129, bias = true', "relu", [{"nv": 3}, {"nv": 11}]),
     ("linear", (320, 1, 1), 'out = 250, bias = true', "hardsigmoid", []),
+    # global average pool: planes of 1, 8, 15, 16, 49 pixels (tails of every kind)
+    ("gap", (3, 1, 1), '', None, []),
+    ("gap", (2, 2, 4), '', None, []),
+    ("gap", (5, 3, 5), '', None, []),
+    ("gap", (4, 4, 4), '', None, []),
+    ("gap", (20, 7, 7), '', None, []),
     # conv, grouped conv: widths out 1, 7, 15, 16, 17, 33; stride 2 on odd sizes;
     # pads 0, 1, 2 and uneven; 1x3, 5x5, 7x7; dilation 2; channels per group
     # 1 to 32 with C_out off the tile; edge tiles and clean loop tiles
@@ -123,6 +129,18 @@ CASES = [
     ("conv", (8, 5, 70), 'out = 8, k = 3, pad = 1, groups = 2', "relu", [{"mr": 4, "nv": 1, "mh": 1}]),
     ("conv", (3, 5, 100), 'out = 8, k = 3, stride = 2, pad = 1, bias = true', "relu6", [{"mr": 2, "nv": 1, "mh": 2}]),
     ("conv", (6, 6, 40), 'out = 6, k = 3, stride = 2, groups = 3', None, [{"mr": 1, "nv": 2, "mh": 1}]),
+    # conv on small outputs, vectors along a group's channels (x86: fewer than
+    # four vectors of pixels, a vector of channels per group or more): channel
+    # tails and a short channel tile, pixel tiles of every length, uneven pads,
+    # 5x5, stride 2 with dilation 2, the scalar activation; (64, 14, 14) and
+    # (512, 9, 9) above are taken on AVX-512 too
+    ("conv", (48, 5, 5), 'out = 48, k = 3, pad = 1, groups = 2, bias = true', "relu6", [{"only": X86, "mv": 1, "np": 3}]),
+    ("conv", (6, 4, 6), 'out = 20, k = 5, pad = {top = 2, bottom = 1, left = 0, right = 2}, bias = true', "sigmoid",
+     [{"only": X86, "mv": 2, "np": 1}]),
+    ("conv", (32, 9, 9), 'out = 32, k = 3, stride = 2, dilation = 2, pad = 2, groups = 2', "hardswish",
+     [{"only": X86, "mv": 1, "np": 11}]),
+    ("conv", (8, 3, 3), 'out = 16, k = 3, pad = 1', None, []),
+    ("conv", (128, 14, 14), 'out = 128, k = 3, stride = 2, pad = 1, groups = 4, bias = true', "relu", []),
 ]
 
 

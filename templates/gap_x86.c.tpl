@@ -1,0 +1,47 @@
+$-- Global average pool, NCHW, with AVX-512 or AVX2: a channel's plane is
+$-- summed a vector of pixels at a time (the last vector masked, so nothing
+$-- past the plane is read), then across the vector's lanes.  A plain sum
+$-- would be one add after another, each waiting on the last.
+$-- Without the ISA enabled, a plain loop.
+$local L = ISA.lanes
+$local V, f = SIMD.V, SIMD.f
+$local HW = x.H * x.W
+$local full, tail = HW // L, HW % L
+$assert(XS == HW, "gap_x86: whole planes only")
+$local function part(at)
+$  if L == 16 then return string.format("_mm512_maskz_loadu_ps(0x%04x, %s)", (1 << tail) - 1, lin("xc", 1, at)) end
+$  return string.format("_mm256_maskload_ps(%s, tail)", lin("xc", 1, at))
+$end
+#if ${ISA.guard}
+$if tail > 0 and L == 8 then
+$  local lanes = {}
+$  for i = 1, 8 do lanes[i] = i <= tail and "-1" or "0" end
+const __m256i tail = _mm256_setr_epi32(${table.concat(lanes, ", ")});
+$end
+for (int c = 0; c < ${x.C}; ++c) {
+  const float *restrict xc = x + c * ${HW};
+  ${V} s = ${full > 0 and f("loadu_ps", "xc") or part(0)};
+$for k = 1, full - 1 do
+  s = ${f("add_ps", "s", f("loadu_ps", lin("xc", 1, k * L)))};
+$end
+$if tail > 0 and full > 0 then
+  s = ${f("add_ps", "s", part(full * L))};
+$end
+$if L == 16 then
+  y[c] = _mm512_reduce_add_ps(s) / ${float(HW)};
+$else
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  y[c] = _mm_cvtss_f32(h) / ${float(HW)};
+$end
+}
+#else
+for (int c = 0; c < ${x.C}; ++c) {
+  const float *restrict xc = x + c * ${HW};
+  float sum = 0.0f;
+  for (int i = 0; i < ${HW}; ++i)
+    sum += xc[i];
+  y[c] = sum / ${float(HW)};
+}
+#endif
