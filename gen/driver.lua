@@ -197,13 +197,29 @@ local function load_tuning(o, target)
   return tuning.index(tuning.parse(o.tuning, text), target, tuning.cpu_model())
 end
 
-local function report_untuned(o, plan)
+-- `stale`: the file's entries left out because their kernel's template
+-- changed since they were tuned (gen/tuning.lua's index).
+local function report_untuned(o, plan, stale)
   if not o.tuning or #plan.untuned == 0 then return end
-  local names = {}
+  local tuning, kernels = require "tuning", require "kernels"
+  local names, old, templates, seen = {}, 0, {}, {}
   for i = 1, math.min(4, #plan.untuned) do names[i] = plan.untuned[i].name end
+  for _, s in ipairs(plan.untuned) do
+    local e = stale[tuning.key(s)]
+    if e then
+      old = old + 1
+      local file = (e.template or kernels.template_of(e.kernel or "") or e.kernel or "?"):gsub("@.*", "")
+      if not seen[file] then seen[file], templates[#templates + 1] = true, file end
+    end
+  end
   host.write_stderr(string.format("convgen: %s has no tuned schedule for %d of the %d layers with knobs "
     .. "(%s%s); they keep the default schedule\n", o.tuning, #plan.untuned, #plan.untuned + plan.tuned_steps,
     table.concat(names, ", "), #plan.untuned > 4 and ", ..." or ""))
+  if old > 0 then
+    table.sort(templates)
+    host.write_stderr(string.format("convgen: %d of them were tuned on an older version of their kernel (%s); "
+      .. "tune again to use this one's best schedules (make tune SPEC=...)\n", old, table.concat(templates, ", ")))
+  end
 end
 
 local function run(args)
@@ -240,8 +256,9 @@ local function run(args)
       cc = o.tune_cc, harness = o.tune_harness, work = o.tune_dir or ("out/tune/" .. name),
       tuning = o.tuning or ("out/tune/" .. name .. ".tuning.lua")})
   end
-  plan = require("schedule").schedule(plan, {overrides = o.overrides, target = target, tuned = load_tuning(o, target)})
-  report_untuned(o, plan)
+  local tuned, stale = load_tuning(o, target)
+  plan = require("schedule").schedule(plan, {overrides = o.overrides, target = target, tuned = tuned})
+  report_untuned(o, plan, stale)
 
   if o.summary then
     host.write_stdout(require("summary").summary(graph, plan))

@@ -417,7 +417,8 @@ local function entry_of(l, ctx, complete)
   if not default_ns then return nil end
   local wrong = 0
   for _ in pairs(l.wrong) do wrong = wrong + 1 end
-  return {layer = l.key, target = ctx.target, kernel = l.best.kernel, isa = l.best.isa ~= ctx.target and l.best.isa or nil,
+  return {layer = l.key, target = ctx.target, kernel = l.best.kernel, template = tuning.template_version(l.best.kernel),
+    isa = l.best.isa ~= ctx.target and l.best.isa or nil,
     cpu = ctx.cpu, compiler = ctx.compiler,
     knobs = l.best.knobs, ns = default_ns * l.best_score, default = l.default.knobs, default_ns = default_ns,
     tried = l.tried + 1, wrong = wrong, space = #l.space, search = l.exhaustive and "exhaustive" or "sampled",
@@ -499,7 +500,8 @@ end
 
 local function cached(old, l, ctx)
   for _, e in ipairs(old) do
-    if e.complete and tuning.same_context(e, {layer = l.key, target = ctx.target, cpu = ctx.cpu, compiler = ctx.compiler}) then
+    if e.complete and tuning.current(e)
+        and tuning.same_context(e, {layer = l.key, target = ctx.target, cpu = ctx.cpu, compiler = ctx.compiler}) then
       return true
     end
   end

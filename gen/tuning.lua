@@ -4,22 +4,46 @@
 -- compiler and CPU:
 --
 --   {layer = "pwconv 32x56x56>64x56x56 k1x1 s1x1 p0,0,0,0 d1x1 g1 bias relu6",
---    target = "avx512", kernel = "pwconv_avx512", cpu = "...", compiler = "...",
+--    target = "avx512", kernel = "pwconv_avx512", template = "pwconv_x86.c.tpl@5d0c31a2",
+--    cpu = "...", compiler = "...",
 --    -- isa = "avx2" where another instruction set's kernel won
 --    knobs = {mr = 8, nv = 3, px_block = 2048}, ns = 41230,
 --    default = {mr = 8, nv = 3, px_block = 2048}, default_ns = 41230,
 --    tried = 31, wrong = 0, space = 31, search = "exhaustive", complete = true}
 --
 -- `ns` is the winner's time (its fastest repetition) and `default_ns` the default
--- schedule's, timed in the same processes.  The file is read as data: it
+-- schedule's, timed in the same processes.  `template` is the winning
+-- kernel's template and a hash of its text: knobs that won on one version
+-- of a kernel need not win on the next, so an entry whose template has
+-- changed since is measured again by --tune and not used by --tuning.  The file is read as data: it
 -- runs with an empty environment under the spec sandbox's limits.  Written
 -- sorted, so that two runs diff cleanly.
 
 local util = require "util"
 local sandbox = require "sandbox"
 local host = require "host"
+local kernels = require "kernels"
 
 local M = {}
+
+local function fnv1a32(text)
+  local h = 0x811c9dc5
+  for i = 1, #text do h = ((h ~ text:byte(i)) * 0x01000193) & 0xffffffff end
+  return h
+end
+
+-- "conv_x86.c.tpl@1a2b3c4d": the template kernel `name` is generated from
+-- (gen/kernels.lua's template_of) and a hash of its text as this convgen
+-- has it (or --templates DIR); nil for a kernel it does not know.
+local versions = {}
+function M.template_version(name)
+  if versions[name] == nil then
+    local file = kernels.template_of(name)
+    local text = file and host.source("templates/" .. file)
+    versions[name] = text and string.format("%s@%08x", file, fnv1a32(text)) or false
+  end
+  return versions[name] or nil
+end
 
 -- The shape of a step as far as its kernel is concerned.
 function M.key(s)
@@ -42,7 +66,7 @@ end
 
 -- ---- reading ------------------------------------------------------------
 
-local FIELDS = {layer = "string", target = "string", kernel = "string", cpu = "string", compiler = "string",
+local FIELDS = {layer = "string", target = "string", kernel = "string", template = "string", cpu = "string", compiler = "string",
   isa = "string", knobs = "knobs", ns = "number", default = "knobs", default_ns = "number", tried = "number", wrong = "number",
   space = "number", search = "string", complete = "boolean"}
 local REQUIRED = {"layer", "target", "cpu", "compiler", "knobs"}
@@ -90,12 +114,21 @@ function M.parse(path, source)
   return result
 end
 
+-- Whether entry e was tuned on the kernel code this convgen generates.
+function M.current(e)
+  return e.template ~= nil and e.template == M.template_version(e.kernel or "")
+end
+
 -- {[layer key] = {knobs = ..., why = ...}}: the entries for `target`,
--- those measured on `cpu` first (any other CPU's stand in, and say so).
+-- those measured on `cpu` first (any other CPU's stand in, and say so);
+-- and {[layer key] = entry} of those left out because their kernel's
+-- template has changed since (or they predate the template field).
 function M.index(entries, target, cpu)
-  local by_key = {}
+  local by_key, stale = {}, {}
   for _, e in ipairs(entries) do
-    if e.target == target then
+    if e.target == target and not M.current(e) then
+      stale[e.layer] = e
+    elseif e.target == target then
       local have = by_key[e.layer]
       if not have or (have.entry.cpu ~= cpu and e.cpu == cpu) then
         local gain = e.default_ns and e.ns and e.ns > 0 and e.default_ns / e.ns
@@ -105,12 +138,13 @@ function M.index(entries, target, cpu)
       end
     end
   end
-  return by_key
+  for key in pairs(by_key) do stale[key] = nil end
+  return by_key, stale
 end
 
 -- ---- writing ------------------------------------------------------------
 
-local ORDER = {"layer", "target", "kernel", "isa", "cpu", "compiler", "knobs", "ns", "default", "default_ns",
+local ORDER = {"layer", "target", "kernel", "template", "isa", "cpu", "compiler", "knobs", "ns", "default", "default_ns",
   "tried", "wrong", "space", "search", "complete"}
 
 local function value(v)

@@ -933,6 +933,14 @@ else
     S0=$SECONDS
     expect "a second tune of the same spec is cached" 0 "nothing to measure" -- $TUNE specs/pointwise_32_64.lua
     [ $((SECONDS - S0)) -le 5 ] && pass || fail "the cached tune took $((SECONDS - S0)) s"
+    # an entry names its winner's template by a hash of the text; once the
+    # template changes, --tuning leaves the entry out and says why
+    grep -q 'template = "[a-z0-9_]*\.c\.tpl@[0-9a-f]\{8\}"' "$TF" && pass ||
+      fail "the tuning file's entry does not name its template version" "$(cat "$TF")"
+    mkdir -p "$U/edited"
+    for t in templates/*.tpl; do { cat "$t"; echo '$-- edited by tests/run.sh'; } >"$U/edited/$(basename "$t")"; done
+    expect "--tuning after the kernel's template changed" 0 "tuned on an older version of their kernel" -- \
+      ./convgen --templates "$U/edited" --tuning "$TF" -o "$U/stale" specs/pointwise_32_64.lua
     # generating with the file uses its knobs, says so in the code, and checks out
     if expect "convgen --tuning generates" 0 "" -- ./convgen --tuning "$TF" -o "$U/pw" specs/pointwise_32_64.lua &&
        ./convgen --reference -o "$U/pw_ref" specs/pointwise_32_64.lua &&
