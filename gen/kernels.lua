@@ -118,6 +118,18 @@ local function balanced(P, np)
   return (P + tiles - 1) // tiles
 end
 
+-- Where the channel-vector kernels take a layer whose K (the values summed
+-- per output: C_in, or C_in / groups x kh x kw) is given: below four
+-- vectors of pixels; and, with AVX-512 (whose tiles are stored transposed
+-- in registers), on rows narrower than a vector (14x14) once K is 128 or
+-- more.  There they took 0.74-0.92x the time of the row-vector kernels
+-- (pointwise K = 144-1024, ResNeXt's grouped 3x3 with K = 144), and
+-- 1.06-1.13x where K is 64 or 96 (MobileNetV2's 14x14 expansions).
+local function small_image(s, L, K)
+  local P = s.y.H * s.y.W
+  return P < 4 * L or (L == 16 and s.y.W < L and P <= 256 and K >= 128)
+end
+
 local function check_channel_tile(max_np, isa_name)
   return function(s)
     local k = s.knobs
@@ -140,7 +152,7 @@ local function pointwise_channels(isa_name)
   return {
     name = "pwconv_channels_" .. isa_name, template = "pwconv_x86_channels.c.tpl", isa = isa_name, residual = true,
     takes = function(s)
-      return s.kind == "pwconv" and s.groups == 1 and s.y.H * s.y.W < 4 * L and s.C_out >= 2 * L
+      return s.kind == "pwconv" and s.groups == 1 and small_image(s, L, s.C_in) and s.C_out >= 2 * L
     end,
     knobs = function(s, given)
       local P = s.y.H * s.y.W
@@ -337,7 +349,8 @@ local function conv_channels(isa_name)
   return {
     name = "conv_channels_" .. isa_name, template = "conv_x86_channels.c.tpl", isa = isa_name,
     takes = function(s)
-      return (s.kind == "conv" or s.kind == "gconv") and s.y.H * s.y.W < 4 * L and s.C_out // s.groups >= L
+      return (s.kind == "conv" or s.kind == "gconv") and s.C_out // s.groups >= L
+        and small_image(s, L, s.C_in // s.groups * s.kh * s.kw)
     end,
     knobs = function(s, given)
       local P, cout_g = s.y.H * s.y.W, s.C_out // s.groups

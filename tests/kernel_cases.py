@@ -141,6 +141,11 @@ CASES = [
      [{"only": X86, "mv": 1, "np": 11}]),
     ("conv", (8, 3, 3), 'out = 16, k = 3, pad = 1', None, []),
     ("conv", (128, 14, 14), 'out = 128, k = 3, stride = 2, pad = 1, groups = 4, bias = true', "relu", []),
+    # rows narrower than a vector with K >= 128: AVX-512 takes them with the
+    # channel-vector kernels too (pixel tiles of 16, transposed stores)
+    ("conv", (64, 12, 13), 'out = 64, k = 3, pad = 1, groups = 4, bias = true', "hardswish", []),
+    ("conv", (32, 15, 15), 'out = 32, k = 3, pad = 1, groups = 2', None, [{"only": ("avx512",), "mv": 1, "np": 9}]),
+    ("pwconv", (160, 14, 14), 'out = 40, bias = true', "relu6", [{"only": ("avx512",), "mv": 1, "np": 16}]),
 ]
 
 
