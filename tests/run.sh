@@ -362,13 +362,13 @@ if [ "$have_clang" = 1 ]; then
   [ -s "$T/kernels/clang.failed" ] || pass
 fi
 if command -v valgrind >/dev/null 2>&1; then
-  # every fourth avx2 case: all of them take minutes under memcheck (KERNELS_VG_ALL=1)
+  # every sixth avx2 case: all of them take minutes under memcheck (KERNELS_VG_ALL=1)
   : >"$T/kernels_vg/list"
   n=0
   while read -r spec rest; do
     case $rest in *"target avx2"*)
       n=$((n + 1))
-      [ -z "${KERNELS_VG_ALL:-}" ] && [ $((n % 4)) != 1 ] && continue
+      [ -z "${KERNELS_VG_ALL:-}" ] && [ $((n % 6)) != 1 ] && continue
       cp "$spec" "$T/kernels_vg/" && echo "$T/kernels_vg/$(basename "$spec") $rest" >>"$T/kernels_vg/list" ;;
     esac
   done <"$T/kernels/list"
@@ -425,7 +425,7 @@ else
   # the avx2 ones: the kernels group memchecks AVX2 intrinsics, and on some
   # random shapes Valgrind 3.19 runs out of room translating them
   for spec in "${small_specs[@]}" $(sed -n '2~2p' "$T/random/list" | grep -v 'target avx2' |
-                                    head -n "${VALGRIND_RANDOM:-24}" | cut -d' ' -f1) \
+                                    head -n "${VALGRIND_RANDOM:-16}" | cut -d' ' -f1) \
               $(grep -v 'target avx2' "$T/graphs/blocks" | head -n "${VALGRIND_BLOCKS:-8}" | cut -d' ' -f1); do
     cp "$spec" "$T/valgrind/" && echo "$T/valgrind/$(basename "$spec")" >>"$T/valgrind/list"
   done
