@@ -16,7 +16,6 @@ local M = {}
 
 M.VERSION = "0.1.0"
 
-
 local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv", pwconv = "pointwise conv", linear = "linear",
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
                 act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat",

@@ -73,9 +73,9 @@ local tune_values = {
   conv = function() return {oc_tile = {1, 2, 4, 8}, ic_unroll = {1, 2, 4}} end,
   pwconv = function() return {oc_tile = {1, 2, 4, 8}, ic_unroll = {1, 2, 4, 8}, px_tile = {16, 32, 64, 128, 256}} end,
   linear = function() return {out_tile = {16, 64, 256, 1024}} end,
-  gap = function(s) local hw = s.x.H * s.x.W
+  gap = function(s)
     local out = {}
-    for _, v in ipairs{1, 4, 8, 16, 32} do if v <= hw then out[#out + 1] = v end end
+    for _, v in ipairs{1, 4, 8, 16, 32} do if v <= s.x.H * s.x.W then out[#out + 1] = v end end
     return {sums = out}
   end,
 }

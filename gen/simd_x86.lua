@@ -12,6 +12,8 @@
 --   constants(zero)   declarations of the constants finish uses (and of
 --                     zero when the caller wants it too), one per line
 --   plain()           the same for no activation
+--   rows(...), row_constants()   AVX-512 only: a tile of channel vectors
+--                     stored as NCHW rows, transposed in registers (add_rows)
 -- so an activation's vector form is written once, here.
 
 local M = {}
@@ -50,7 +52,7 @@ function M.new(isa, act)
   end
   -- the same without the activation: for a kernel that applies it after
   -- adding something outside the registers (a residual in the channel-
-  -- vector pointwise kernel, which stores through a buffer)
+  -- vector pointwise kernel where it stores through a buffer: AVX2)
   function simd.plain() return M.new(isa, nil) end
   if isa.lanes == 16 then M.add_rows(simd, f) end
   return simd

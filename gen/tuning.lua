@@ -15,9 +15,9 @@
 -- schedule's, timed in the same processes.  `template` is the winning
 -- kernel's template and a hash of its text: knobs that won on one version
 -- of a kernel need not win on the next, so an entry whose template has
--- changed since is measured again by --tune and not used by --tuning.  The file is read as data: it
--- runs with an empty environment under the spec sandbox's limits.  Written
--- sorted, so that two runs diff cleanly.
+-- changed since is measured again by --tune and not used by --tuning.
+-- The file is read as data: it runs with an empty environment under the
+-- spec sandbox's limits.  Written sorted, so that two runs diff cleanly.
 
 local util = require "util"
 local sandbox = require "sandbox"
@@ -66,8 +66,8 @@ end
 
 -- ---- reading ------------------------------------------------------------
 
-local FIELDS = {layer = "string", target = "string", kernel = "string", template = "string", cpu = "string", compiler = "string",
-  isa = "string", knobs = "knobs", ns = "number", default = "knobs", default_ns = "number", tried = "number", wrong = "number",
+local FIELDS = {layer = "string", target = "string", kernel = "string", template = "string", cpu = "string",
+  compiler = "string", isa = "string", knobs = "knobs", ns = "number", default = "knobs", default_ns = "number", tried = "number", wrong = "number",
   space = "number", search = "string", complete = "boolean"}
 local REQUIRED = {"layer", "target", "cpu", "compiler", "knobs"}
 

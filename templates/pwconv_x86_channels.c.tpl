@@ -22,8 +22,8 @@ $local chunked = kc < K
 $assert(groups == 1 and sh == 1 and sw == 1, "pwconv_x86_channels: stride 1, one group")
 $assert(mv >= 1 and np >= 1 and mv * np + mv <= ISA.registers, "pwconv_x86_channels: bad tile knobs")
 $-- R: the residual's pointer when the layer adds it (laid out as Y); it
-$-- is added in the scalar loop that stores the tile, and the activation
-$-- after it there.
+$-- is added where the tile is stored (to each row, or in the scalar loop),
+$-- and the activation after it there.
 $local S = R and SIMD.plain() or SIMD
 $-- AVX-512 stores the tile's rows straight from registers, transposed
 $-- (the residual and activation on the rows); otherwise through `out`.
