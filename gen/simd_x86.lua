@@ -12,6 +12,8 @@
 --   constants(zero)   declarations of the constants finish uses (and of
 --                     zero when the caller wants it too), one per line
 --   plain()           the same for no activation
+--   load_first(ptr, n)   the first n floats at ptr in a vector, the other
+--                     lanes zero and their memory unread
 --   rows(...), row_constants()   AVX-512 only: a tile of channel vectors
 --                     stored as NCHW rows, transposed in registers (add_rows)
 -- so an activation's vector form is written once, here.
@@ -54,6 +56,13 @@ function M.new(isa, act)
   -- adding something outside the registers (a residual in the channel-
   -- vector pointwise kernel where it stores through a buffer: AVX2)
   function simd.plain() return M.new(isa, nil) end
+  function simd.load_first(ptr, n)
+    if n == isa.lanes then return f("loadu_ps", ptr) end
+    if isa.lanes == 16 then return f("maskz_loadu_ps", string.format("0x%04x", (1 << n) - 1), ptr) end
+    local lanes = {}
+    for i = 1, isa.lanes do lanes[i] = i <= n and "-1" or "0" end
+    return f("maskload_ps", ptr, "_mm256_setr_epi32(" .. table.concat(lanes, ", ") .. ")")
+  end
   if isa.lanes == 16 then M.add_rows(simd, f) end
   return simd
 end
@@ -65,9 +74,11 @@ end
 -- scalar store per float through a buffer cost as much as the FMAs of a
 -- 1x1 layer with 160 input channels.
 --   rows(vecs, lanes, store)  C for the vectors named in `vecs` (pixels in
---                             order, at most 8): for each channel c < lanes,
---                             store(c, v, n) is the statement that stores
---                             row vector v, its n pixels in the low lanes
+--                             order): for each group of up to 8 of them from
+--                             pixel `first` and each channel c < lanes,
+--                             store(c, v, n, first) is the statement that
+--                             stores row vector v, its n pixels in the low
+--                             lanes
 --   row_constants()           the permute indices rows() uses, one per line
 function M.add_rows(simd, f)
   function simd.row_constants()
@@ -79,10 +90,9 @@ function M.add_rows(simd, f)
     end
     return lines
   end
-  function simd.rows(vecs, lanes, store)
-    local n = #vecs
-    assert(n >= 1 and n <= 8, "simd.rows: 1 to 8 vectors")
-    local function r(i) return vecs[i + 1] or f("setzero_ps") end
+  -- one group: vecs[first + 1 .. first + n]
+  local function group(vecs, first, n, lanes, store)
+    local function r(i) return i < n and vecs[first + i + 1] or f("setzero_ps") end
     local halves = n > 4 and 2 or 1
     local out = {"{"}
     for h = 0, halves - 1 do
@@ -99,9 +109,14 @@ function M.add_rows(simd, f)
       local k, q = c // 4, c % 4
       local v = halves == 2 and f("permutex2var_ps", "quad" .. q, "row_lane" .. k, "quad" .. q + 4)
         or f("permutexvar_ps", "row_lane" .. k, "quad" .. q)
-      out[#out + 1] = "  " .. store(c, v, n)
+      out[#out + 1] = "  " .. store(c, v, n, first)
     end
     out[#out + 1] = "}"
+    return table.concat(out, "\n")
+  end
+  function simd.rows(vecs, lanes, store)
+    local out = {}
+    for first = 0, #vecs - 1, 8 do out[#out + 1] = group(vecs, first, math.min(8, #vecs - first), lanes, store) end
     return table.concat(out, "\n")
   end
 end

@@ -26,21 +26,16 @@ local kernels = require "kernels"
 
 local M = {}
 
-local function fnv1a32(text)
-  local h = 0x811c9dc5
-  for i = 1, #text do h = ((h ~ text:byte(i)) * 0x01000193) & 0xffffffff end
-  return h
-end
-
 -- "conv_x86.c.tpl@1a2b3c4d": the template kernel `name` is generated from
--- (gen/kernels.lua's template_of) and a hash of its text as this convgen
+-- (gen/kernels.lua's template_of) and a hash of its text (FNV-1a, its low
+-- 32 bits) as this convgen
 -- has it (or --templates DIR); nil for a kernel it does not know.
 local versions = {}
 function M.template_version(name)
   if versions[name] == nil then
     local file = kernels.template_of(name)
     local text = file and host.source("templates/" .. file)
-    versions[name] = text and string.format("%s@%08x", file, fnv1a32(text)) or false
+    versions[name] = text and string.format("%s@%08x", file, util.fnv1a64(text) & 0xffffffff) or false
   end
   return versions[name] or nil
 end

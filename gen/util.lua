@@ -144,6 +144,14 @@ function M.bin_sink(file, prefix)
   return sink
 end
 
+-- FNV-1a, 64 bits (wrapping Lua integers): seeds of the random weights,
+-- and the tuning file's template versions.
+function M.fnv1a64(s)
+  local h = -3750763034362895579          -- 0xcbf29ce484222325 as a signed integer
+  for i = 1, #s do h = (h ~ s:byte(i)) * 1099511628211 end
+  return h
+end
+
 function M.keys_sorted(t)
   local keys = {}
   for k in pairs(t) do keys[#keys + 1] = k end

@@ -53,12 +53,6 @@ local function shape_string(shape)
   return "[" .. table.concat(parts, ", ") .. "]"
 end
 
-local function fnv1a64(s)
-  local h = -3750763034362895579          -- 0xcbf29ce484222325 as a signed integer
-  for i = 1, #s do h = (h ~ s:byte(i)) * 1099511628211 end
-  return h
-end
-
 -- Ranges: He-uniform weights keep activations from vanishing through a
 -- deep random network; BN statistics near but not at the identity.
 local function random_range(layer, suffix)
@@ -76,7 +70,7 @@ local function random_weights(graph)
     for _, e in ipairs(M.expected(layer)) do
       local lo, hi = random_range(layer, e[1])
       layer.params = layer.params or {}
-      layer.params[e[1]] = tensor.uniform(count(e[2]), fnv1a64(layer.name .. "." .. e[1]) ~ graph.seed, lo, hi)
+      layer.params[e[1]] = tensor.uniform(count(e[2]), util.fnv1a64(layer.name .. "." .. e[1]) ~ graph.seed, lo, hi)
     end
   end
   graph.weights_source = string.format("random, seed %d", graph.seed)

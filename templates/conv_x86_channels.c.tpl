@@ -58,12 +58,7 @@ $
 $-- The bias of vector j of a tile of `channels` channels (pointer bt).
 $local function bias(j, channels)
 $  if not B then return "zero" end
-$  local n = math.min(L, channels - j * L)
-$  if n == L then return f("loadu_ps", lin("bt", 1, j * L)) end
-$  if L == 16 then return string.format("_mm512_maskz_loadu_ps(0x%04x, %s)", (1 << n) - 1, lin("bt", 1, j * L)) end
-$  local lanes = {}
-$  for i = 1, 8 do lanes[i] = i <= n and "-1" or "0" end
-$  return string.format("_mm256_maskload_ps(%s, _mm256_setr_epi32(%s))", lin("bt", 1, j * L), table.concat(lanes, ", "))
+$  return SIMD.load_first(lin("bt", 1, j * L), math.min(L, channels - j * L))
 $end
 $
 $-- One register tile: `channels` channels of the tile at wt, bt, yt; the
@@ -107,16 +102,14 @@ $  for j = 0, vecs - 1 do
 $    local lanes = math.min(L, channels - j * L)
 $    if by_rows then
 $      -- the tile's rows, transposed in registers (gen/simd_x86.lua)
-$      for g = 0, pt.n - 1, 8 do
-$        local names = {}
-$        for i = g, math.min(g + 8, pt.n) - 1 do
-$          names[#names + 1] = "a" .. j .. "_" .. i
-$          if finish(names[#names]) ~= names[#names] then
+$      local names = {}
+$      for i = 0, pt.n - 1 do
+$        names[#names + 1] = "a" .. j .. "_" .. i
+$        if finish(names[#names]) ~= names[#names] then
   ${names[#names]} = ${finish(names[#names])};
-$          end
 $        end
-  ${SIMD.rows(names, lanes, function(c, v, n) return row_store(j * L + c, pt.p0 + g, v, n) end)}
 $      end
+  ${SIMD.rows(names, lanes, function(c, v, n, g) return row_store(j * L + c, pt.p0 + g, v, n) end)}
 $    else
 $    for i = 0, pt.n - 1 do
   ${f("store_ps", "out[" .. i .. "]", finish("a" .. j .. "_" .. i))};

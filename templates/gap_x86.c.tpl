@@ -8,16 +8,8 @@ $local V, f = SIMD.V, SIMD.f
 $local HW = x.H * x.W
 $local full, tail = HW // L, HW % L
 $assert(XS == HW, "gap_x86: whole planes only")
-$local function part(at)
-$  if L == 16 then return string.format("_mm512_maskz_loadu_ps(0x%04x, %s)", (1 << tail) - 1, lin("xc", 1, at)) end
-$  return string.format("_mm256_maskload_ps(%s, tail_lanes)", lin("xc", 1, at))
-$end
+$local function part(at) return SIMD.load_first(lin("xc", 1, at), tail) end
 #if ${ISA.guard}
-$if tail > 0 and L == 8 then
-$  local lanes = {}
-$  for i = 1, 8 do lanes[i] = i <= tail and "-1" or "0" end
-const __m256i tail_lanes = _mm256_setr_epi32(${table.concat(lanes, ", ")});
-$end
 for (int c = 0; c < ${x.C}; ++c) {
   const float *restrict xc = x + c * ${HW};
   ${V} s = ${full > 0 and f("loadu_ps", "xc") or part(0)};

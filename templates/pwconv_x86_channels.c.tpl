@@ -30,12 +30,9 @@ $-- (the residual and activation on the rows); otherwise through `out`.
 $local by_rows = L == 16 and not SIMD.scalar_act
 $-- The store of channel c's row v (n pixels from pixel g of the tile),
 $-- the residual added and the activation applied on the way.
-$local function row_store(g)
-$  return function(c, v, n)
-$    local mask = string.format("0x%04x", (1 << n) - 1)
-$    if R then v = SIMD.finish(SIMD.f("add_ps", v, string.format("_mm512_maskz_loadu_ps(%s, %s)", mask, lin("rj", 1, c * YS + g)))) end
-$    return string.format("_mm512_mask_storeu_ps(%s, %s, %s);", lin("yj", 1, c * YS + g), mask, v)
-$  end
+$local function row_store(c, v, n, g)
+$  if R then v = SIMD.finish(SIMD.f("add_ps", v, SIMD.load_first(lin("rj", 1, c * YS + g), n))) end
+$  return string.format("_mm512_mask_storeu_ps(%s, 0x%04x, %s);", lin("yj", 1, c * YS + g), (1 << n) - 1, v)
 $end
 $local V, f, finish = S.V, S.f, S.finish
 $local function stored(v, i)
@@ -122,16 +119,14 @@ $      -- the tile's rows, transposed in registers (gen/simd_x86.lua)
 $      if R then
     const float *restrict rj = ${R} + ${lin(lin(c0, 1, L * j), YS, 0)} + ${lin(p0, 1, 0)};
 $      end
-$      for g = 0, pixels - 1, 8 do
-$        local names = {}
-$        for i = g, math.min(g + 8, pixels) - 1 do
-$          names[#names + 1] = "a" .. j .. "_" .. i
-$          if not R and SIMD.finish(names[#names]) ~= names[#names] then
+$      local names = {}
+$      for i = 0, pixels - 1 do
+$        names[#names + 1] = "a" .. j .. "_" .. i
+$        if not R and SIMD.finish(names[#names]) ~= names[#names] then
     ${names[#names]} = ${SIMD.finish(names[#names])};
-$          end
 $        end
-    ${SIMD.rows(names, lanes, row_store(g))}
 $      end
+    ${SIMD.rows(names, lanes, row_store)}
   }
 $    else
 $    for i = 0, pixels - 1 do
@@ -169,14 +164,7 @@ ${line}
 $  end
 $end
 $if B and rest % L ~= 0 then
-$  local n, c = rest % L, full_tiles * MR + rest // L * L
-$  if L == 16 then
-const ${V} bias_tail = _mm512_maskz_loadu_ps(${string.format("0x%04x", (1 << n) - 1)}, ${B} + ${c});
-$  else
-$    local lanes = {}
-$    for i = 1, 8 do lanes[i] = i <= n and "-1" or "0" end
-const ${V} bias_tail = _mm256_maskload_ps(${B} + ${c}, _mm256_setr_epi32(${table.concat(lanes, ", ")}));
-$  end
+const ${V} bias_tail = ${SIMD.load_first(B .. " + " .. (full_tiles * MR + rest // L * L), rest % L)};
 $end
 $local tail_pt = full_px // np
 $-- The pixel tiles of one channel tile (and, chunked, one chunk of K).
