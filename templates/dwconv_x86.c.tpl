@@ -1,26 +1,33 @@
 $-- Depthwise convolution (groups == C_in, channel multiplier C_out / C_in),
 $-- NCHW, with AVX-512 (16-float vectors) or AVX2+FMA (8), vectorised over
 $-- output pixels.  A channel's taps are broadcast into registers once.
-$-- Two ways over a channel plane, chosen by the `flat` knob:
-$--   rows: `rows` output rows per pass (a loaded input vector feeds every
+$-- Three ways over a channel plane, chosen by the `flat` knob:
+$--   flat = 0, rows: `rows` output rows per pass (a loaded input vector feeds every
 $--     row of the pass that reads it), `nv` vectors per row in the loop
 $--     over the interior columns; border rows come from the row runs and
 $--     the edge vectors of a row are peeled with constant masks.  Stride 2
 $--     loads two vectors and keeps the even or the odd lanes.
-$--   flat: stride 1 with the output as wide as the input: the plane is
+$--   flat = 1: stride 1 with the output as wide as the input: the plane is
 $--     one run of pixels, so every tap is the same shifted load for every
 $--     pixel, with a constant mask per vector and tap for the borders.
 $--     Narrow planes (7x7, 14x14) then fill every lane.
+$--   flat = 2 (AVX-512), any stride: two output rows to a vector, for
+$--     rows of at most half a vector from input rows of at most one; a
+$--     tap picks both rows' inputs from their two input rows with one
+$--     two-source permute (a 7x7 output from 14x14 fills 14 of 16 lanes
+$--     where a row alone fills 7, and needs one permute per tap where a
+$--     row needs three loads and a permute).
 $-- Lanes outside the plane are masked off, never read or written.
 $local L = ISA.lanes
 $local V, f = SIMD.V, SIMD.f
 $local HW, OHW, KK = x.H * x.W, y.H * y.W, kh * kw
 $local mult = C_out // C_in
-$local R, nv, flat = knobs.rows, knobs.nv, knobs.flat == 1
+$local R, nv, flat, packed = knobs.rows, knobs.nv, knobs.flat == 1, knobs.flat == 2
 $assert(groups == C_in, "dwconv_x86: groups must equal C_in")
 $assert(sw == 1 or sw == 2, "dwconv_x86: column stride 1 or 2")
 $assert(R >= 1 and nv >= 1 and R * nv <= ISA.registers - 4, "dwconv_x86: bad tile knobs")
-$assert(not flat or (sh == 1 and sw == 1 and y.W == x.W and y.H == x.H), "dwconv_x86: flat needs stride 1 and 'same' size")
+$assert(not flat or (sh == 1 and sw == 1 and y.W == x.W and y.H == x.H), "dwconv_x86: flat = 1 needs stride 1 and 'same' size")
+$assert(not packed or (L == 16 and 2 * y.W <= L and x.W <= L), "dwconv_x86: flat = 2 needs AVX-512, output rows of at most half a vector and input rows of at most one")
 $local consts, const_order = {}, {}
 $local function need(name, decl)
 $  if not consts[name] then consts[name] = decl; const_order[#const_order + 1] = name end
@@ -148,7 +155,52 @@ $  for _, a in ipairs(accs) do body[#body + 1] = store(a.out, finish(a.name), a.
 $end
 $local used = {}
 $local body = {}
-$if flat then
+$if packed then
+$  -- output rows 2j and 2j + 1 in one vector: lanes [0, W) and [W, 2W);
+$  -- tap column c picks lane i's input from input row A (index col) or
+$  -- B (L + col), where col = ow * sw + c * dw - pad.left
+$  local function pick(c)
+$    local idx = {}
+$    for i = 0, L - 1 do
+$      local ow, from_b = i % y.W, i >= y.W
+$      local col = math.max(0, math.min(L - 1, ow * sw + c * dw - pad.left))
+$      idx[#idx + 1] = tostring(i < 2 * y.W and (from_b and L + col or col) or 0)
+$    end
+$    return need("pick" .. c, "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")")
+$  end
+$  local row_bits = (1 << x.W) - 1
+$  for j = 0, (y.H + 1) // 2 - 1 do
+$    local oh, two = 2 * j, 2 * j + 1 < y.H
+$    body[#body + 1] = "{"
+$    body[#body + 1] = string.format("%s a = %s;", V, B and "bias" or f("setzero_ps"))
+$    for r = 0, kh - 1 do
+$      local ih = {oh * sh + r * dh - pad.top, (oh + 1) * sh + r * dh - pad.top}
+$      local ok = {ih[1] >= 0 and ih[1] < x.H, two and ih[2] >= 0 and ih[2] < x.H}
+$      if ok[1] or ok[2] then
+$        local src = {}
+$        for k = 1, 2 do src[k] = ok[k] and load(at("xc", nil, ih[k] * x.W), row_bits) or f("setzero_ps") end
+$        body[#body + 1] = string.format("{\nconst %s ra = %s, rb = %s;", V, src[1], src[2])
+$        for c = 0, kw - 1 do
+$          local lanes = {}
+$          for k = 1, 2 do
+$            for ow = cols[c].lo, cols[c].hi - 1 do
+$              if ok[k] then lanes[(k - 1) * y.W + ow] = true end
+$            end
+$          end
+$          local bits = mask_of(lanes, L)
+$          if bits ~= 0 then
+$            used[r * kw + c] = true
+$            body[#body + 1] = string.format("a = %s;", f("fmadd_ps", "k" .. (r * kw + c),
+$              string.format("_mm512_maskz_permutex2var_ps(0x%04x, ra, %s, rb)", bits, pick(c)), "a"))
+$          end
+$        end
+$        body[#body + 1] = "}"
+$      end
+$    end
+$    body[#body + 1] = store(at("yc", nil, oh * y.W), finish("a"), (two and 2 or 1) * y.W) .. ";"
+$    body[#body + 1] = "}"
+$  end
+$elseif flat then
 $  -- the plane as one run of pixels: tap (r, c) is the load at p + shift
 $  -- nv vectors of pixels per register tile
 $  local vectors = (OHW + L - 1) // L
@@ -304,7 +356,7 @@ $local text = {}
 $for _, l in ipairs(body) do for s in (l .. "\n"):gmatch("(.-)\n") do text[#text + 1] = s end end
 #if ${ISA.guard}
 $for _, name in ipairs(const_order) do
-const ${name:match("^lanes_") and "__m256i" or (name == "even" or name == "odd") and "__m512i" or V} ${name} = ${consts[name]};
+const ${name:match("^lanes_") and "__m256i" or (name == "even" or name == "odd" or name:match("^pick")) and "__m512i" or V} ${name} = ${consts[name]};
 $end
 for (int c = 0; c < ${C_out}; ++c) {
 $if #taps == 0 then

@@ -88,6 +88,19 @@ CASES = [
     ("dwconv", (2, 14, 14), 'k = 3, pad = 1', "relu6", []),
     ("dwconv", (2, 14, 14), 'k = 3, stride = 2, pad = 1', "relu6", []),
     ("dwconv", (2, 7, 7), 'k = 3, pad = 1', "relu6", []),
+    # two output rows to a vector (AVX-512, flat = 2): an odd row count (the
+    # last vector holds one row), odd input widths, rows of exactly half a
+    # vector, stride 1 without 'same' size, stride (2, 1), dilation,
+    # uneven pads, 5x5, channel multiplier 2
+    ("dwconv", (3, 13, 13), 'k = 3, stride = 2, pad = 1', "relu6", [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (2, 9, 15), 'k = 3, stride = 2, pad = 1, bias = false', "hardswish", [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (2, 7, 7), 'k = 3, pad = 0', None, [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (2, 10, 7), 'k = 3, stride = {2, 1}, pad = 1', "relu", [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (2, 13, 12), 'k = 3, stride = 2, pad = 2, dilation = 2', None, [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (2, 14, 14), 'k = 3, stride = 2, pad = {top = 0, bottom = 1, left = 0, right = 1}', "sigmoid",
+     [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (2, 14, 14), 'k = 5, stride = 2, pad = 2', "relu6", [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (2, 9, 12), 'mult = 2, k = 3, stride = 2, pad = 1', "relu6", [{"only": ("avx512",), "flat": 2}]),
     # linear: outputs 1, 7, 16, 17, 129, 250; tiles of nv vectors with remainders
     ("linear", (5, 1, 1), 'out = 1', None, []),
     ("linear", (33, 1, 1), 'out = 7, bias = true', "relu6", [{"nv": 1}]),
