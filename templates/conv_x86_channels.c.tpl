@@ -11,9 +11,13 @@ $-- outside the input is read, at any stride or dilation.  The finished
 $-- tile is transposed to rows of pixels, a channel's being what is
 $-- contiguous in NCHW: in registers on AVX-512, through a small buffer a
 $-- float at a time otherwise.
+$-- Larger outputs (rowloop = 1) go row by row instead: tiles of np pixels
+$-- along a row, one loop over the rows of each of the plan's row runs and
+$-- one over the tiles whose every tap is inside the row; the edge tiles
+$-- and the tail are written out, each with its own taps.
 $-- Without the ISA enabled the same packed weights feed a plain loop.
 $local L = ISA.lanes
-$local mv, np = knobs.mv, knobs.np
+$local mv, np, rowloop = knobs.mv, knobs.np, knobs.rowloop == 1
 $local MR = mv * L
 $local G, CIN_G, COUT_G = groups, C_in // groups, C_out // groups
 $local HW, P, KK = x.H * x.W, y.H * y.W, kh * kw
@@ -25,8 +29,13 @@ $assert(mv >= 1 and np >= 1 and mv * np + mv < ISA.registers, "conv_x86_channels
 $-- AVX-512 stores the tile's rows straight from registers, transposed;
 $-- otherwise (and for an activation only scalar C has) through `out`.
 $local by_rows = L == 16 and not SIMD.scalar_act
-$local function row_store(c, p, v, n)
-$  return string.format("_mm512_mask_storeu_ps(%s, 0x%04x, %s);", lin("yt", 1, c * P + p), (1 << n) - 1, v)
+$-- pixel p of a tile whose first output is at yt + at (at: a number or a C expression)
+$local function out_at(at, offset)
+$  if type(at) == "number" then return lin("yt", 1, at + offset) end
+$  return lin("yt + " .. at, 1, offset)
+$end
+$local function row_store(c, at, p, v, n)
+$  return string.format("_mm512_mask_storeu_ps(%s, 0x%04x, %s);", out_at(at, c * P + p), (1 << n) - 1, v)
 $end
 $local function stored(v)
 $  if SIMD.scalar_act then return "act_" .. act .. "(" .. v .. ")" end
@@ -35,9 +44,10 @@ $end
 $
 $-- The pixel tiles: np pixels each in row-major order, the last one short.
 $-- For each, per tap, the pixels whose input is inside the image and the
-$-- input's offset in its channel plane.
+$-- input's offset in its channel plane (from xi + x_at, x_at an
+$-- expression or 0); its outputs start at yt + y_at.
 $local pixel_tiles, any_reads = {}, false
-$for p0 = 0, P - 1, np do
+$for p0 = 0, rowloop and -1 or P - 1, np do
 $  local n = math.min(np, P - p0)
 $  local taps = {}
 $  for r = 0, kh - 1 do
@@ -52,7 +62,64 @@ $      if #reads > 0 then taps[#taps + 1] = {k = r * kw + c, reads = reads} end
 $    end
 $  end
 $  any_reads = any_reads or #taps > 0
-$  pixel_tiles[#pixel_tiles + 1] = {p0 = p0, n = n, taps = taps}
+$  pixel_tiles[#pixel_tiles + 1] = {n = n, taps = taps, x_at = 0, y_at = p0}
+$end
+$
+$-- Row by row: for a run of rows with kernel rows `taps`, the tile of n
+$-- pixels from column ow0 (nil: the loop's `ow`, every tap inside the row);
+$-- offsets from the first input row of output row oh, oh a name or a number.
+$local function row_tile(run, ow0, n)
+$  local taps = {}
+$  for _, r in ipairs(run.taps) do
+$    for c = 0, kw - 1 do
+$      local reads = {}
+$      for i = 0, n - 1 do
+$        local iw = ((ow0 or 0) + i) * sw + c * dw - pad.left
+$        if not ow0 or (iw >= 0 and iw < x.W) then reads[#reads + 1] = {i = i, at = r * dh * x.W + (ow0 and iw or iw + pad.left)} end
+$      end
+$      if #reads > 0 then taps[#taps + 1] = {k = r * kw + c, reads = reads} end
+$    end
+$  end
+$  any_reads = any_reads or #taps > 0
+$  if run.first == run.last then
+$    local row = (run.first * sh - pad.top) * x.W
+$    if ow0 then return {n = n, taps = taps, x_at = row, y_at = run.first * y.W + ow0} end
+$    return {n = n, taps = taps, x_at = lin("ow", sw, row - pad.left), y_at = lin("ow", 1, run.first * y.W)}
+$  end
+$  local row = lin("oh", sh * x.W, -pad.top * x.W)
+$  if ow0 then return {n = n, taps = taps, x_at = row, y_at = lin("oh", y.W, ow0)} end
+$  return {n = n, taps = taps, x_at = row .. " + " .. lin("ow", sw, -pad.left), y_at = lin("oh", y.W, 0) .. " + ow"}
+$end
+$-- a tile's columns are clean when every tap of every pixel is inside the row
+$local function clean(ow0, n)
+$  if n < np then return false end
+$  for c = 0, kw - 1 do
+$    for i = 0, n - 1 do
+$      local iw = (ow0 + i) * sw + c * dw - pad.left
+$      if iw < 0 or iw >= x.W then return false end
+$    end
+$  end
+$  return true
+$end
+$-- the column groups of a row: {ow0, n} written out, or {from, to} a loop
+$local col_groups = {}
+$if rowloop then
+$  local tiles = (y.W + np - 1) // np
+$  local ja, jb
+$  for j = 0, tiles - 1 do
+$    if clean(j * np, math.min(np, y.W - j * np)) and (not ja or jb == j) then ja, jb = ja or j, j + 1 end
+$  end
+$  for j = 0, tiles - 1 do
+$    if ja and j == ja then
+$      col_groups[#col_groups + 1] = {from = ja * np, to = jb * np}
+$    elseif not (ja and j > ja and j < jb) then
+$      col_groups[#col_groups + 1] = {ow0 = j * np, n = math.min(np, y.W - j * np)}
+$    end
+$  end
+$  -- (any_reads is needed before the first tile is written)
+$  for _, run in ipairs(rows) do
+$    for _, cg in ipairs(col_groups) do row_tile(run, cg.ow0, cg.n or np) end
+$  end
 $end
 $
 $-- The bias of vector j of a tile of `channels` channels (pointer bt).
@@ -81,7 +148,7 @@ $      -- live from one tap to the next and spilled accumulators for them
 $      -- (ResNeXt's 7x7 layer: 396 vector moves to the stack, then 119)
     {
 $      local base = tap.reads[1].at
-      const float *xt = ${lin("xi", 1, base)};
+      const float *xt = ${pt.x_at == 0 and lin("xi", 1, base) or lin("xi + " .. pt.x_at, 1, base)};
       CONVGEN_OPAQUE(xt);
 $      for j = 0, vecs - 1 do
       const ${V} w${j} = ${f("loadu_ps", lin("wk", 1, tap.k * MR + j * L))};
@@ -109,13 +176,13 @@ $        if finish(names[#names]) ~= names[#names] then
   ${names[#names]} = ${finish(names[#names])};
 $        end
 $      end
-  ${SIMD.rows(names, lanes, function(c, v, n, g) return row_store(j * L + c, pt.p0 + g, v, n) end)}
+  ${SIMD.rows(names, lanes, function(c, v, n, g) return row_store(j * L + c, pt.y_at, g, v, n) end)}
 $    else
 $    for i = 0, pt.n - 1 do
   ${f("store_ps", "out[" .. i .. "]", finish("a" .. j .. "_" .. i))};
 $    end
   for (int c = 0; c < ${lanes}; ++c) {
-    float *restrict yc = yt + ${lin("c", P, j * L * P + pt.p0)};
+    float *restrict yc = ${type(pt.y_at) == "number" and lin("yt", 1, 0) .. " + " .. lin("c", P, j * L * P + pt.y_at) or "yt + " .. pt.y_at .. " + " .. lin("c", P, j * L * P)};
 $    for i = 0, pt.n - 1 do
     yc[${i}] = ${stored("out[" .. i .. "][c]")};
 $    end
@@ -124,6 +191,11 @@ $    end
 $  end
 $end
 $
+$-- A run of one row is a block: its tiles' offsets are constants.
+$local function open_run(run)
+$  if run.first == run.last then return "{" end
+$  return for_rows(run)
+$end
 $-- Every pixel tile of one channel tile.
 $local function channel_tile(channels)
 $  if not any_reads then
@@ -138,6 +210,23 @@ $  for _, pt in ipairs(pixel_tiles) do
   {
 $    tile(channels, pt)
   }
+$  end
+$  if rowloop then
+$    for _, run in ipairs(rows) do
+  ${open_run(run)}
+$      for _, cg in ipairs(col_groups) do
+$        if cg.from then
+    for (int ow = ${cg.from}; ow < ${cg.to}; ow += ${np}) {
+$          tile(channels, row_tile(run, nil, np))
+    }
+$        else
+    {
+$          tile(channels, row_tile(run, cg.ow0, cg.n))
+    }
+$        end
+$      end
+  }
+$    end
 $  end
 $end
 #if ${ISA.guard}

@@ -147,13 +147,22 @@ CASES = [
     # tails and a short channel tile, pixel tiles of every length, uneven pads,
     # 5x5, stride 2 with dilation 2, the scalar activation; (64, 14, 14) and
     # (512, 9, 9) above are taken on AVX-512 too
-    ("conv", (48, 5, 5), 'out = 48, k = 3, pad = 1, groups = 2, bias = true', "relu6", [{"only": X86, "mv": 1, "np": 3}]),
+    ("conv", (48, 5, 5), 'out = 48, k = 3, pad = 1, groups = 2, bias = true', "relu6",
+     [{"only": X86, "mv": 1, "np": 3}, {"only": X86, "rowloop": 1, "np": 2}]),
     ("conv", (6, 4, 6), 'out = 20, k = 5, pad = {top = 2, bottom = 1, left = 0, right = 2}, bias = true', "sigmoid",
      [{"only": X86, "mv": 2, "np": 1}]),
     ("conv", (32, 9, 9), 'out = 32, k = 3, stride = 2, dilation = 2, pad = 2, groups = 2', "hardswish",
-     [{"only": X86, "mv": 1, "np": 11}]),
+     [{"only": X86, "mv": 1, "np": 11}, {"only": X86, "rowloop": 1, "mv": 1, "np": 2}]),
     ("conv", (8, 3, 3), 'out = 16, k = 3, pad = 1', None, []),
     ("conv", (128, 14, 14), 'out = 128, k = 3, stride = 2, pad = 1, groups = 4, bias = true', "relu", []),
+    # first layers (a few input channels, K >= 128) on channel vectors row by
+    # row (rowloop): a short channel tile, the row's tail tile, stride 1 with
+    # uneven pads and a column dilation, stride 2 with dilation 2
+    ("conv", (3, 23, 29), 'out = 40, k = 7, stride = 2, pad = 3, bias = true', "relu6",
+     [{"only": X86, "np": 5}, {"only": X86, "mv": 1, "np": 7}]),
+    ("conv", (3, 20, 21), 'out = 24, k = 7, pad = {top = 3, bottom = 1, left = 2, right = 4}, dilation = {1, 2}',
+     "hardswish", []),
+    ("conv", (4, 30, 31), 'out = 16, k = 6, stride = 2, pad = 5, dilation = 2', "sigmoid", []),
     # rows narrower than a vector with K >= 128: AVX-512 takes them with the
     # channel-vector kernels too (pixel tiles of 16, transposed stores)
     ("conv", (64, 12, 13), 'out = 64, k = 3, pad = 1, groups = 4, bias = true', "hardswish", []),
