@@ -29,13 +29,13 @@ $assert(mv >= 1 and np >= 1 and mv * np + mv < ISA.registers, "conv_x86_channels
 $-- AVX-512 stores the tile's rows straight from registers, transposed;
 $-- otherwise (and for an activation only scalar C has) through `out`.
 $local by_rows = L == 16 and not SIMD.scalar_act
-$-- pixel p of a tile whose first output is at yt + at (at: a number or a C expression)
-$local function out_at(at, offset)
-$  if type(at) == "number" then return lin("yt", 1, at + offset) end
-$  return lin("yt + " .. at, 1, offset)
+$-- ptr + base + offset, base a number or a C expression
+$local function at(ptr, base, offset)
+$  if type(base) == "number" then return lin(ptr, 1, base + offset) end
+$  return lin(ptr .. " + " .. base, 1, offset)
 $end
-$local function row_store(c, at, p, v, n)
-$  return string.format("_mm512_mask_storeu_ps(%s, 0x%04x, %s);", out_at(at, c * P + p), (1 << n) - 1, v)
+$local function row_store(c, y_at, p, v, n)
+$  return string.format("_mm512_mask_storeu_ps(%s, 0x%04x, %s);", at("yt", y_at, c * P + p), (1 << n) - 1, v)
 $end
 $local function stored(v)
 $  if SIMD.scalar_act then return "act_" .. act .. "(" .. v .. ")" end
@@ -47,6 +47,7 @@ $-- For each, per tap, the pixels whose input is inside the image and the
 $-- input's offset in its channel plane (from xi + x_at, x_at an
 $-- expression or 0); its outputs start at yt + y_at.
 $local pixel_tiles, any_reads = {}, false
+$-- (row by row, there are none: see row_tile)
 $for p0 = 0, rowloop and -1 or P - 1, np do
 $  local n = math.min(np, P - p0)
 $  local taps = {}
@@ -66,8 +67,9 @@ $  pixel_tiles[#pixel_tiles + 1] = {n = n, taps = taps, x_at = 0, y_at = p0}
 $end
 $
 $-- Row by row: for a run of rows with kernel rows `taps`, the tile of n
-$-- pixels from column ow0 (nil: the loop's `ow`, every tap inside the row);
-$-- offsets from the first input row of output row oh, oh a name or a number.
+$-- pixels from column ow0 (nil: the loop's `ow`, every tap inside the row).
+$-- Its x_at is the start of output row oh's first input row (oh a name,
+$-- or the run's one row), plus ow * sw - pad.left in the loop.
 $local function row_tile(run, ow0, n)
 $  local taps = {}
 $  for _, r in ipairs(run.taps) do
@@ -148,7 +150,7 @@ $      -- live from one tap to the next and spilled accumulators for them
 $      -- (ResNeXt's 7x7 layer: 396 vector moves to the stack, then 119)
     {
 $      local base = tap.reads[1].at
-      const float *xt = ${pt.x_at == 0 and lin("xi", 1, base) or lin("xi + " .. pt.x_at, 1, base)};
+      const float *xt = ${at("xi", pt.x_at, base)};
       CONVGEN_OPAQUE(xt);
 $      for j = 0, vecs - 1 do
       const ${V} w${j} = ${f("loadu_ps", lin("wk", 1, tap.k * MR + j * L))};
@@ -182,7 +184,7 @@ $    for i = 0, pt.n - 1 do
   ${f("store_ps", "out[" .. i .. "]", finish("a" .. j .. "_" .. i))};
 $    end
   for (int c = 0; c < ${lanes}; ++c) {
-    float *restrict yc = ${type(pt.y_at) == "number" and lin("yt", 1, 0) .. " + " .. lin("c", P, j * L * P + pt.y_at) or "yt + " .. pt.y_at .. " + " .. lin("c", P, j * L * P)};
+    float *restrict yc = ${at("yt", pt.y_at, j * L * P)} + c * ${P};
 $    for i = 0, pt.n - 1 do
     yc[${i}] = ${stored("out[" .. i .. "][c]")};
 $    end
