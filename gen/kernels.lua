@@ -399,7 +399,9 @@ end
 -- Vectors of output pixels, the channel's taps broadcast in registers.
 -- Planes go row by row, `rows` output rows per pass sharing each loaded
 -- input vector; planes with rows of at most half a vector, at stride 1
--- with the output as large as the input, go as one flat run of pixels.
+-- with the output as large as the input, go as one flat run of pixels;
+-- other such planes (stride 2 down to 7x7, say) go on AVX-512 two rows
+-- to a vector, each tap one permute of two input rows.
 local function depthwise(isa_name)
   local isa = M.isa[isa_name]
   local L, max_acc = isa.lanes, isa.registers - 4

@@ -2,11 +2,11 @@ $-- Depthwise convolution (groups == C_in, channel multiplier C_out / C_in),
 $-- NCHW, with AVX-512 (16-float vectors) or AVX2+FMA (8), vectorised over
 $-- output pixels.  A channel's taps are broadcast into registers once.
 $-- Three ways over a channel plane, chosen by the `flat` knob:
-$--   flat = 0, rows: `rows` output rows per pass (a loaded input vector feeds every
-$--     row of the pass that reads it), `nv` vectors per row in the loop
-$--     over the interior columns; border rows come from the row runs and
-$--     the edge vectors of a row are peeled with constant masks.  Stride 2
-$--     loads two vectors and keeps the even or the odd lanes.
+$--   flat = 0, row by row: `rows` output rows per pass (a loaded input
+$--     vector feeds every row of the pass that reads it), `nv` vectors per
+$--     row in the loop over the interior columns; border rows come from the
+$--     row runs and the edge vectors of a row are peeled with constant
+$--     masks.  Stride 2 loads two vectors and keeps the even or odd lanes.
 $--   flat = 1: stride 1 with the output as wide as the input: the plane is
 $--     one run of pixels, so every tap is the same shifted load for every
 $--     pixel, with a constant mask per vector and tap for the borders.
