@@ -355,16 +355,17 @@ local function conv_channels(isa_name)
   local L = isa.lanes
   local function max_np(mv) return (isa.registers - 1 - mv) // mv end
   local function default_np(mv) return math.max(1, (isa.registers // 2) // mv) end
+  local function small(s) return small_image(s, L, s.C_in // s.groups * s.kh * s.kw) end
+  local check_tile = check_channel_tile(max_np, isa_name)
   return {
     name = "conv_channels_" .. isa_name, template = "conv_x86_channels.c.tpl", isa = isa_name,
     takes = function(s)
       return (s.kind == "conv" or s.kind == "gconv") and s.C_out // s.groups >= L
-        and (small_image(s, L, s.C_in // s.groups * s.kh * s.kw) or few_inputs(s))
+        and (small(s) or few_inputs(s))
     end,
     knobs = function(s, given)
       local P, cout_g = s.y.H * s.y.W, s.C_out // s.groups
-      local small = small_image(s, L, s.C_in // s.groups * s.kh * s.kw)
-      local rowloop = given.rowloop or (small and 0 or 1)
+      local rowloop = given.rowloop or (small(s) and 0 or 1)
       local mv = given.mv or math.min(2, (cout_g + L - 1) // L)
       local np = rowloop == 1 and math.min(default_np(mv), s.y.W) or balanced(P, math.min(default_np(mv), P))
       return {
@@ -376,16 +377,15 @@ local function conv_channels(isa_name)
       }
     end,
     check = function(s)
-      local bad = check_channel_tile(max_np, isa_name)(s)
+      local bad = check_tile(s)
       if bad then return bad end
-      if s.knobs.rowloop == 0 and not small_image(s, L, s.C_in // s.groups * s.kh * s.kw) then
+      if s.knobs.rowloop == 0 and not small(s) then
         return "rowloop = 0 writes out every pixel tile, only for small images"
       end
     end,
     tune = function(s)
       local cout_g = s.C_out // s.groups
-      local small = small_image(s, L, s.C_in // s.groups * s.kh * s.kw)
-      return {mv = upto(math.min(4, (cout_g + L - 1) // L)), rowloop = small and {0, 1} or {1},
+      return {mv = upto(math.min(4, (cout_g + L - 1) // L)), rowloop = small(s) and {0, 1} or {1},
         np = within({1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 16, 20, 25, 30}, 1, math.min(s.y.H * s.y.W, isa.registers))}
     end,
     pack = function(s)

@@ -103,8 +103,9 @@ $    end
 $  end
 $  return true
 $end
-$-- the column groups of a row: {ow0, n} written out, or {from, to} a loop
-$local col_groups = {}
+$-- the column groups of a row: {ow0, n} written out, or {from, to} a loop;
+$-- then, per row run, its tiles: {run, tiles = {{from, to (a loop) or nil, pt}}}
+$local col_groups, row_plan = {}, {}
 $if rowloop then
 $  local tiles = (y.W + np - 1) // np
 $  local ja, jb
@@ -118,9 +119,12 @@ $    elseif not (ja and j > ja and j < jb) then
 $      col_groups[#col_groups + 1] = {ow0 = j * np, n = math.min(np, y.W - j * np)}
 $    end
 $  end
-$  -- (any_reads is needed before the first tile is written)
 $  for _, run in ipairs(rows) do
-$    for _, cg in ipairs(col_groups) do row_tile(run, cg.ow0, cg.n or np) end
+$    local tiles = {}
+$    for _, cg in ipairs(col_groups) do
+$      tiles[#tiles + 1] = {from = cg.from, to = cg.to, pt = row_tile(run, cg.ow0, cg.n or np)}
+$    end
+$    row_plan[#row_plan + 1] = {run = run, tiles = tiles}
 $  end
 $end
 $
@@ -213,22 +217,18 @@ $  for _, pt in ipairs(pixel_tiles) do
 $    tile(channels, pt)
   }
 $  end
-$  if rowloop then
-$    for _, run in ipairs(rows) do
-  ${open_run(run)}
-$      for _, cg in ipairs(col_groups) do
-$        if cg.from then
-    for (int ow = ${cg.from}; ow < ${cg.to}; ow += ${np}) {
-$          tile(channels, row_tile(run, nil, np))
-    }
-$        else
+$  for _, plan in ipairs(row_plan) do
+  ${open_run(plan.run)}
+$    for _, t in ipairs(plan.tiles) do
+$      if t.from then
+    for (int ow = ${t.from}; ow < ${t.to}; ow += ${np}) {
+$      else
     {
-$          tile(channels, row_tile(run, cg.ow0, cg.n))
-    }
-$        end
 $      end
-  }
+$      tile(channels, t.pt)
+    }
 $    end
+  }
 $  end
 $end
 #if ${ISA.guard}

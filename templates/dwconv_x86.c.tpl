@@ -29,8 +29,9 @@ $assert(R >= 1 and nv >= 1 and R * nv <= ISA.registers - 4, "dwconv_x86: bad til
 $assert(not flat or (sh == 1 and sw == 1 and y.W == x.W and y.H == x.H), "dwconv_x86: flat = 1 needs stride 1 and 'same' size")
 $assert(not packed or (L == 16 and 2 * y.W <= L and x.W <= L), "dwconv_x86: flat = 2 needs AVX-512, output rows of at most half a vector and input rows of at most one")
 $local consts, const_order = {}, {}
-$local function need(name, decl)
-$  if not consts[name] then consts[name] = decl; const_order[#const_order + 1] = name end
+$-- a constant the kernel declares before its loop, of C type ctype (a vector by default)
+$local function need(name, decl, ctype)
+$  if not consts[name] then consts[name] = {decl = decl, ctype = ctype or V}; const_order[#const_order + 1] = name end
 $  return name
 $end
 $-- the activation's constants are declared as the kernel first uses them
@@ -47,7 +48,7 @@ $local function mask_name(bits)
 $  if L == 16 then return string.format("0x%04x", bits) end
 $  local v = {}
 $  for i = 0, 7 do v[#v + 1] = (bits >> i) & 1 == 1 and "-1" or "0" end
-$  return need(string.format("lanes_%02x", bits), "_mm256_setr_epi32(" .. table.concat(v, ", ") .. ")")
+$  return need(string.format("lanes_%02x", bits), "_mm256_setr_epi32(" .. table.concat(v, ", ") .. ")", "__m256i")
 $end
 $local function load(ptr, bits)
 $  if bits == (1 << L) - 1 then return f("loadu_ps", ptr) end
@@ -66,7 +67,7 @@ $local function deinterleave(lo, hi, sel)
 $  if L == 16 then
 $    local idx = {}
 $    for i = 0, 15 do idx[#idx + 1] = tostring(2 * i + sel) end
-$    local name = need(sel == 0 and "even" or "odd", "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")")
+$    local name = need(sel == 0 and "even" or "odd", "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")", "__m512i")
 $    return string.format("_mm512_permutex2var_ps(%s, %s, %s)", lo, name, hi)
 $  end
 $  local pick = sel == 0 and "_MM_SHUFFLE(2, 0, 2, 0)" or "_MM_SHUFFLE(3, 1, 3, 1)"
@@ -166,7 +167,7 @@ $      local ow, from_b = i % y.W, i >= y.W
 $      local col = math.max(0, math.min(L - 1, ow * sw + c * dw - pad.left))
 $      idx[#idx + 1] = tostring(i < 2 * y.W and (from_b and L + col or col) or 0)
 $    end
-$    return need("pick" .. c, "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")")
+$    return need("pick" .. c, "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")", "__m512i")
 $  end
 $  local row_bits = (1 << x.W) - 1
 $  for j = 0, (y.H + 1) // 2 - 1 do
@@ -356,7 +357,7 @@ $local text = {}
 $for _, l in ipairs(body) do for s in (l .. "\n"):gmatch("(.-)\n") do text[#text + 1] = s end end
 #if ${ISA.guard}
 $for _, name in ipairs(const_order) do
-const ${name:match("^lanes_") and "__m256i" or (name == "even" or name == "odd" or name:match("^pick")) and "__m512i" or V} ${name} = ${consts[name]};
+const ${consts[name].ctype} ${name} = ${consts[name].decl};
 $end
 for (int c = 0; c < ${C_out}; ++c) {
 $if #taps == 0 then
