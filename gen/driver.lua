@@ -50,9 +50,10 @@ options:
                        layer shapes it has (shapes it lacks keep the defaults, and
                        convgen says which on stderr); with --tune, the file to merge
                        results into (default: out/tune/NAME.tuning.lua)
-  --tune               measure the schedules of every distinct layer shape on this
-                       machine and record the fastest correct one in the tuning file
-                       (needs the benchmark harness built: see `make tune`)
+  --tune               measure the schedules of every distinct layer shape, and each
+                       chain that may run fused (in bands, or layer by layer), on
+                       this machine and record the fastest correct one in the tuning
+                       file (needs the benchmark harness built: see `make tune`)
   --tune-time S        the tuner's time budget in seconds (default 1200)
   --tune-search M      auto (sample, then refine around the best) or exhaustive
   --tune-cc CMD        how candidates are compiled (default: cc -O3 -march=native)
@@ -247,16 +248,19 @@ local function run(args)
   graph.given_weights = given_weights
   graph = require("weights").attach(graph, o.spec:match("^(.*)/[^/]*$") or "", o.weights)
   if o.emit_spec then return emit_spec(o, net, given_weights) end
-  local plan = require("plan").plan(graph, {name = o.name, fuse = o.fuse})
   local target = o.target or host.cpu_target()
   if o.tune then
-    plan = require("schedule").schedule(plan, {target = target})
+    local plan = require("schedule").schedule(require("plan").plan(graph, {name = o.name, fuse = o.fuse}),
+      {target = target})
+    -- every chain that could run as a fused block, each tuned fused or not
+    local chains = o.fuse ~= "off" and require("plan").plan(graph, {name = o.name, fuse = "all"})
     local name = plan.name:gsub("[^%w_.-]", "_")
     return require("tune").tune(plan, {target = target, seconds = o.tune_time, search = o.tune_search,
       cc = o.tune_cc, harness = o.tune_harness, work = o.tune_dir or ("out/tune/" .. name),
-      tuning = o.tuning or ("out/tune/" .. name .. ".tuning.lua")})
+      tuning = o.tuning or ("out/tune/" .. name .. ".tuning.lua"), chains = chains or nil})
   end
   local tuned, stale = load_tuning(o, target)
+  local plan = require("plan").plan(graph, {name = o.name, fuse = o.fuse, tuned = tuned})
   plan = require("schedule").schedule(plan, {overrides = o.overrides, target = target, tuned = tuned})
   report_untuned(o, plan, stale)
 

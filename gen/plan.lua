@@ -32,6 +32,7 @@ local util = require "util"
 local tensor = require "tensor"
 local geometry = require "geometry"
 local arena = require "arena"
+local tuning = require "tuning"
 
 local M = {}
 
@@ -249,18 +250,35 @@ local function plain_pointwise(s)
   return s and s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 and #s.inputs == 1
 end
 
--- mode: "auto" (where the wide tensor is at least FUSE_MIN_BYTES), "all"
--- or "off".  The block takes the expand step's place in the order.
-local function form_blocks(steps, outputs, mode, taken)
+-- Whether the block's output is added to its input right after it (an
+-- inverted residual): layer by layer, that add would join the project
+-- layer's epilogue, so the block is tuned as the chain with its add.
+local function adds_residual(a, c, sole_reader)
+  local r = sole_reader(c)
+  return r ~= nil and r.kind == "add" and #r.inputs == 2 and
+    (r.inputs[1] == a.inputs[1] or r.inputs[2] == a.inputs[1])
+end
+
+-- mode: "auto" (where the wide tensor is at least FUSE_MIN_BYTES, unless
+-- `tuned` has the chain: band_rows = 0 there is layer by layer), "all" or
+-- "off".  tuned: as gen/schedule.lua's options.tuned, or nil.  The block
+-- takes the expand step's place in the order.
+local function form_blocks(steps, outputs, mode, taken, tuned)
   if mode == "off" then return steps end
   local sole_reader = sole_reader_of(steps, outputs)
-  local parts_of, in_block = {}, {}
+  local parts_of, in_block, keys = {}, {}, {}
   for _, a in ipairs(steps) do
     local b = plain_pointwise(a) and sole_reader(a)
     local c = b and b.kind == "dwconv" and sole_reader(b)
-    if plain_pointwise(c) and not in_block[a] and
-        (mode == "all" or 4 * a.y.C * a.y.H * a.y.W >= M.FUSE_MIN_BYTES) then
-      parts_of[a] = {a, b, c}
+    local key = plain_pointwise(c) and not in_block[a] and tuning.block_key(a, b, c, adds_residual(a, c, sole_reader))
+    local record = key and tuned and tuned[key]
+    local wanted
+    if not key then wanted = false
+    elseif mode == "all" then wanted = true
+    elseif record and record.knobs.band_rows then wanted = record.knobs.band_rows > 0
+    else wanted = 4 * a.y.C * a.y.H * a.y.W >= M.FUSE_MIN_BYTES end
+    if wanted then
+      parts_of[a], keys[a] = {a, b, c}, key
       in_block[a], in_block[b], in_block[c] = true, true, true
     end
   end
@@ -277,7 +295,8 @@ local function form_blocks(steps, outputs, mode, taken)
       end
       out[#out + 1] = {name = fn, fn = fn, kind = "block", op = "block", layers = layers, file = a.file,
         line = a.line, inputs = {a.inputs[1]}, output = c.output, x = a.x, y = c.y,
-        input_shapes = a.input_shapes, params = {}, macs = a.macs + b.macs + c.macs, parts = parts}
+        input_shapes = a.input_shapes, params = {}, macs = a.macs + b.macs + c.macs, parts = parts,
+        tuning_key = keys[s]}
     elseif not in_block[s] then
       out[#out + 1] = s
     end
@@ -471,7 +490,8 @@ local function function_names(steps, reserved)
   end
 end
 
--- options: {name = symbol prefix or nil, fuse = "auto" (default), "all" or "off"}
+-- options: {name = symbol prefix or nil, fuse = "auto" (default), "all" or
+-- "off", tuned = the tuning file's schedules (gen/tuning.lua's index) or nil}
 function M.plan(graph, options)
   local steps = initial_steps(graph)
   steps = fuse(steps, graph.outputs)
@@ -511,7 +531,7 @@ function M.plan(graph, options)
     for _, t in pairs(layer.params or {}) do plan.param_count = plan.param_count + #t end
   end
   plan.layer_steps = steps
-  plan.steps = form_blocks(steps, outputs, options.fuse or "auto", taken)
+  plan.steps = form_blocks(steps, outputs, options.fuse or "auto", taken, options.tuned)
   if options.fuse ~= "off" then
     plan.steps = join_shuffles(plan.steps, outputs, taken)
     plan.steps = join_residuals(plan.steps, outputs, taken)

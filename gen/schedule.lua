@@ -217,6 +217,17 @@ local function block_knobs(s, given)
     band_bytes(mid, R) // 1024), 1, mid.y.H}}
 end
 
+-- The band heights the tuner tries for block s: those that divide its
+-- output rows, up to where the band buffers outgrow four times
+-- BAND_BYTES (past that, a band is as good as the whole layer).
+function M.band_choices(s)
+  local mid, out = s.parts[2], {}
+  for _, d in ipairs(divisors(mid.y.H)) do
+    if d == 1 or band_bytes(mid, d) <= 4 * BAND_BYTES then out[#out + 1] = d end
+  end
+  return out
+end
+
 local function check_block(s, R)
   local H = s.parts[2].y.H
   if H % R ~= 0 then
@@ -347,9 +358,16 @@ local function schedule_block(plan, s, options)
   for knob in pairs(given) do
     if knob ~= "band_rows" then util.usage("--knob %s:%s: a block's one knob is band_rows", s.name, knob) end
   end
+  -- A tuned record of 0 rows (layer by layer) kept gen/plan.lua from
+  -- forming the block, but for --fuse all; one that does not fit the
+  -- block's rows (a file edited by hand) is left out too.
+  local record = not given.band_rows and options.tuned and options.tuned[s.tuning_key]
+  local rows = record and record.knobs.band_rows
+  if record and not (rows and rows > 0 and s.parts[2].y.H % rows == 0) then record = nil end
+  if record then given = {band_rows = rows} end
   local d = block_knobs(s, given)
   s.knobs = {band_rows = d.band_rows[1]}
-  s.why = {band_rows = given.band_rows and "set by --knob" or d.band_rows[2]}
+  s.why = {band_rows = record and record.why or given.band_rows and "set by --knob" or d.band_rows[2]}
   local problem = check_block(s, s.knobs.band_rows)
   if problem then util.usage("--knob %s", problem) end
   s.kernel = "block"

@@ -4,7 +4,8 @@
 --      target, tuning (the file to merge results into), seconds (the
 --      budget), search ("auto" or "exhaustive"), cc (compiler command with
 --      flags), harness (the directory holding harness/ and build/bench/),
---      work (where candidates are built).
+--      work (where candidates are built), chains (the spec planned with
+--      every fusable chain a block, or nil: its blocks are tuned too).
 -- Out: the tuning file, rewritten after every round; a report on stderr.
 --
 -- Per distinct layer shape (gen/tuning.lua's key) the candidates are the
@@ -44,6 +45,10 @@ local SAMPLE = 10          -- first round of a large space
 local BENCH_FLAGS = "--no-net --impls=generated --keep-going --benchmark_min_time=0.02 " ..
   "--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true"
 local CONFIRM_FLAGS = BENCH_FLAGS:gsub("repetitions=5", "repetitions=11")
+-- A block's candidate: the two whole nets of its chain, interleaved.
+local BLOCK_FLAGS = "--no-steps --impls=generated,tuned --keep-going --benchmark_min_time=0.05 " ..
+  "--benchmark_repetitions=7 --benchmark_enable_random_interleaving=true"
+local BLOCK_CONFIRM_FLAGS = BLOCK_FLAGS:gsub("repetitions=7", "repetitions=15")
 local HARNESS_OBJS = {"bench_net.o", "reference.o", "peer_xnnpack.o", "peer_onednn.o", "bench_shim.o"}
 local LIBS = "-lbenchmark -lXNNPACK -lpthreadpool -ldnnl -lpthread -lm"
 
@@ -154,6 +159,88 @@ local function candidate_source(l, candidates, name, target, work, files)
   return text
 end
 
+-- ---- fused blocks: one chain, fused in bands or layer by layer --------------
+-- A block's candidates are its band heights and 0, layer by layer (where
+-- the 1x1 project layer adds the residual in its epilogue).  A block is
+-- not a step the harness times alone, so each candidate is a binary of
+-- its own holding two whole nets of the chain: the default schedule
+-- ("generated") and the candidate ("tuned"), interleaved.  The parts keep
+-- their default knobs.
+
+-- A raw net of the block's chain as the spec would say it: 1x1,
+-- depthwise, 1x1, each with its activation, and the residual add.
+local function chain_of(block, name)
+  local function item(op, layer_name, params)
+    return {op = op, name = layer_name, params = params, file = "convgen --tune", line = block.name}
+  end
+  local a = block.parts[1]
+  local items, last = {item("input", "x", {C = a.x.C, H = a.x.H, W = a.x.W})}, "x"
+  for i, s in ipairs(block.parts) do
+    local name_i = "p" .. i
+    items[#items + 1] = item("conv", name_i, {from = last, out = s.C_out, k = {s.kh, s.kw}, stride = {s.sh, s.sw},
+      pad = {top = s.pad.top, bottom = s.pad.bottom, left = s.pad.left, right = s.pad.right},
+      dilation = {s.dh, s.dw}, groups = s.groups, bias = s.params.bias ~= nil})
+    last = name_i
+    if s.act then
+      items[#items + 1] = item(s.act, "a" .. i, {from = last})
+      last = "a" .. i
+    end
+  end
+  if block.tuning_key:match("| residual$") then
+    items[#items + 1] = item("add", "sum", {from = {last, "x"}})
+    last = "sum"
+  end
+  return {name = name, file = "convgen --tune", line = block.name, options = {outputs = {last}}, items = items}
+end
+
+-- The chain's plan as --tuning FILE would make it with the block's entry
+-- `record` (nil: the default schedule).
+local function chain_plan(graph, prefix, key, record, target)
+  local tuned = record and {[key] = record}
+  local plan = require("plan").plan(graph, {name = prefix, tuned = tuned})
+  return schedule.schedule(plan, {target = target, tuned = tuned})
+end
+
+-- The band height a chain's plan runs its block in; 0 layer by layer.
+local function rows_of(plan)
+  for _, s in ipairs(plan.steps) do
+    if s.kind == "block" then return s.knobs.band_rows end
+  end
+  return 0
+end
+
+-- Writes chunk c's three C files: the reference, the default net and the
+-- candidate's, each with its large arrays in a .bin beside it.
+local function block_sources(c, target, work)
+  local l, cand = c.layer, c.candidates[1]
+  local graph = require("validate").validate(chain_of(l.step, c.id))
+  graph = require("weights").attach(graph, "", nil)
+  local default = chain_plan(graph, c.id .. "_d", l.key, nil, target)
+  local tried = chain_plan(graph, c.id .. "_t", l.key, {knobs = cand.knobs, why = "candidate"}, target)
+  if rows_of(tried) ~= cand.knobs.band_rows then
+    error(string.format("the candidate runs in bands of %d rows, not %d", rows_of(tried), cand.knobs.band_rows))
+  end
+  local files = {}
+  local function bundle(suffix, make)
+    local sink = util.bin_sink(c.id .. suffix .. ".bin", c.id .. suffix)
+    files[#files + 1], files[#files + 2] = work .. "/" .. c.id .. suffix .. ".c", make(sink.array)
+    files[#files + 1], files[#files + 2] = work .. "/" .. sink.file, sink.bytes()
+    for _, f in ipairs({suffix .. ".c", suffix .. ".o", suffix .. ".bin"}) do c.files[#c.files + 1] = c.id .. f end
+  end
+  local function net(plan)
+    return function(array)
+      local emitted = require("emit").emit(plan, {command = "convgen --tune", array = array, whole_parts = true})
+      return require("bench").bundle(plan, emitted.c, {array = array})
+    end
+  end
+  c.files = {c.id}
+  bundle("_ref", function(array) return require("reference").bundle(graph, default, {array = array}) end)
+  bundle("_d", net(default))
+  bundle("_t", net(tried))
+  local ok, err = host.write_files(files)
+  if not ok then util.fail("%s", err) end
+end
+
 local function error_text(e)
   if util.is_error(e) then return e.message end
   return tostring(e)
@@ -164,14 +251,19 @@ end
 -- The instruction sets whose kernels a tune on each target also tries.
 local also_tried = {avx512 = {"avx2", "generic"}, avx2 = {"generic"}, neon = {"generic"}, generic = {}}
 
-local function new_layer(s, target)
-  local space, refused = schedule.space(s, target, also_tried[target])
+-- What the search keeps of one layer shape (or block): its space, the
+-- default schedule first, and what was measured.
+local function searched(s, space, refused)
   local l = {key = tuning.key(s), step = s, names = {s.name}, space = space, refused = refused,
     by_sig = {}, scores = {}, default_ns = {}, wrong = {}, rejected = {}, tried = 0, done = false}
   for _, c in ipairs(space) do l.by_sig[c.sig] = c end
   l.default = space[1]
   l.best, l.best_score = l.default, 1
   return l
+end
+
+local function new_layer(s, target)
+  return searched(s, schedule.space(s, target, also_tried[target]))
 end
 
 local function median(list)
@@ -254,9 +346,20 @@ local function write_makefile(work, chunks, o)
   lines[#lines + 1] = "all: " .. table.concat(names, " ")
   for _, c in ipairs(chunks) do
     lines[#lines + 1] = ""
-    lines[#lines + 1] = c.id .. ": " .. c.id .. ".c"
-    lines[#lines + 1] = string.format("\t$(CC) -I$(HARNESS_INCLUDE) -c %s.c -o %s.o 2> %s.log && "
-      .. "$(CXX) -o %s %s.o $(HARNESS_OBJS) $(LIBS) 2>> %s.log", c.id, c.id, c.id, c.id, c.id, c.id)
+    if c.block then
+      -- the reference unoptimized, as the harness builds it; the candidate's table renamed
+      local id = c.id
+      lines[#lines + 1] = string.format("%s: %s_ref.c %s_d.c %s_t.c", id, id, id, id)
+      lines[#lines + 1] = string.format("\t$(CC) -O0 -I$(HARNESS_INCLUDE) -c %s_ref.c -o %s_ref.o 2> %s.log && "
+        .. "$(CC) -I$(HARNESS_INCLUDE) -c %s_d.c -o %s_d.o 2>> %s.log && "
+        .. "$(CC) -I$(HARNESS_INCLUDE) -Dconvgen_bench_net=convgen_bench_net_tuned -c %s_t.c -o %s_t.o 2>> %s.log && "
+        .. "$(CXX) -o %s %s_d.o %s_t.o %s_ref.o $(HARNESS_OBJS) $(LIBS) 2>> %s.log",
+        id, id, id, id, id, id, id, id, id, id, id, id, id, id)
+    else
+      lines[#lines + 1] = c.id .. ": " .. c.id .. ".c"
+      lines[#lines + 1] = string.format("\t$(CC) -I$(HARNESS_INCLUDE) -c %s.c -o %s.o 2> %s.log && "
+        .. "$(CXX) -o %s %s.o $(HARNESS_OBJS) $(LIBS) 2>> %s.log", c.id, c.id, c.id, c.id, c.id, c.id)
+    end
   end
   local ok, err = host.write_files({work .. "/candidates.mk", table.concat(lines, "\n") .. "\n"})
   if not ok then util.fail("%s", err) end
@@ -264,31 +367,49 @@ end
 
 local UNIT = {ns = 1, us = 1e3, ms = 1e6, s = 1e9}
 
--- {[step] = fastest repetition's ns} and {[step] = error} from one
--- binary's outputs.  The fastest, not the median: this machine's noise
--- comes in bursts of seconds that only ever slow a run down (one layer's
--- best of 7 x 50 calls took 80 to 105 us from one second to the next),
--- and of a candidate's repetitions, spread over the run, the fastest is
--- the one such a burst touched least.
-local function read_results(work, id)
+-- {[name] = fastest repetition's ns} and {[name] = error} from one
+-- binary's outputs, `name` what `row` (a pattern on Google Benchmark's
+-- CSV rows) and `failure` (on bench_net's WRONG lines) capture first.
+-- The fastest, not the median: this machine's noise comes in bursts of
+-- seconds that only ever slow a run down (one layer's best of 7 x 50
+-- calls took 80 to 105 us from one second to the next), and of a
+-- candidate's repetitions, spread over the run, the fastest is the one
+-- such a burst touched least.
+local function read_outputs(work, id, row, failure)
   local times, wrong = {}, {}
   for line in (host.read_file(work .. "/" .. id .. ".csv") or ""):gmatch("[^\n]+") do
-    local step, cpu, unit = line:match('^"[^/"]*/([^/"]+)/generated",%d+,[^,]+,([^,]+),(%a+)')
-    if step then
+    local name, cpu, unit = line:match(row .. '",%d+,[^,]+,([^,]+),(%a+)')
+    if name then
       local t = tonumber(cpu) * UNIT[unit]
-      times[step] = math.min(times[step] or t, t)
+      times[name] = math.min(times[name] or t, t)
     end
   end
-  for step, e in (host.read_file(work .. "/" .. id .. ".err") or ""):gmatch("bench_net: WRONG (%S+) generated (%S+)") do
-    wrong[step] = "differs from the reference (normalized error " .. e .. ")"
+  for name, e in (host.read_file(work .. "/" .. id .. ".err") or ""):gmatch(failure .. " (%S+)") do
+    wrong[name] = "differs from the reference (normalized error " .. e .. ")"
   end
   return times, wrong
 end
 
+-- A binary of one layer's candidates: by step (c1, c2, ...).
+local function read_results(work, id)
+  return read_outputs(work, id, '^"[^/"]*/([^/"]+)/generated', "bench_net: WRONG (%S+) generated")
+end
+
+-- A block's binary: the two whole nets, {generated = ns, tuned = ns}.
+local function read_forward(work, id)
+  return read_outputs(work, id, '^"[^/"]*/forward/(%a+)', "bench_net: WRONG forward (%a+)")
+end
 
 -- Writes the chunk's C; a candidate the generator refuses is dropped and
 -- reported (found by generating the candidates one at a time).
 local function generate(c, work, target)
+  if c.block then
+    local ok, why = pcall(block_sources, c, target, work)
+    if not ok then
+      c.layer.rejected[c.candidates[1].sig] = "the generator refused it: " .. error_text(why)
+    end
+    return ok
+  end
   local function source(list)
     c.files = {c.id, c.id .. ".o", c.id .. ".c"}
     return pcall(candidate_source, c.layer, list, c.id, target, work, c.files)
@@ -361,6 +482,29 @@ local function chunk(l, candidates, round, index, chunks)
   end
 end
 
+-- What one block binary measured: the candidate's whole chain over the
+-- default's, in one process.
+local function record_block(c, times, wrong)
+  local l, cand = c.layer, c.candidates[1]
+  if wrong.generated or not times.generated then
+    c.failed = wrong.generated and ("the default schedule " .. wrong.generated) or "the default schedule was not timed"
+    return
+  end
+  l.default_ns[#l.default_ns + 1] = times.generated
+  if wrong.tuned then l.wrong[cand.sig] = wrong.tuned
+  elseif times.tuned then l.scores[cand.sig] = times.tuned / times.generated
+  else l.rejected[cand.sig] = "not timed (see " .. c.id .. ".err)" end
+  l.tried = l.tried + 1
+  l.best, l.best_score = best_of(l)
+end
+
+local function block_chunks(l, candidates, round, index, chunks)
+  for i, cand in ipairs(candidates) do
+    chunks[#chunks + 1] = {id = string.format("b%d_r%d_%d", index, round, i), layer = l, candidates = {cand},
+      counted = 1, after = record_block, block = true, flags = BLOCK_FLAGS, read = read_forward}
+  end
+end
+
 -- The search's winner against the default once more, with more
 -- repetitions, interleaved: a winner that is not at least CONFIRM faster
 -- there was noise, and the default stays.
@@ -381,10 +525,20 @@ local function confirm(c, times, wrong)
   else l.best, l.best_score = l.default, 1 end
 end
 
+local function confirm_block(c, times, wrong)
+  local l = c.layer
+  local score = not (wrong.generated or wrong.tuned) and times.generated and times.tuned and times.tuned / times.generated
+  if score and score <= CONFIRM then l.best_score, l.default_ns = score, {times.generated}
+  else l.best, l.best_score = l.default, 1 end
+end
+
 local function confirmation_chunks(layers)
   local chunks = {}
   for i, l in ipairs(layers) do
-    if l.best ~= l.default and not l.failed then
+    if l.block and l.best ~= l.default and not l.failed then
+      chunks[#chunks + 1] = {id = string.format("b%d_confirm", i), layer = l, candidates = {l.best}, counted = 1,
+        after = confirm_block, block = true, flags = BLOCK_CONFIRM_FLAGS, read = read_forward}
+    elseif l.best ~= l.default and not l.failed then
       chunks[#chunks + 1] = {id = string.format("l%d_confirm", i), layer = l,
         candidates = {l.default, l.best, l.default, l.best, l.default}, counted = 1, after = confirm}
     end
@@ -450,7 +604,8 @@ end
 local function report(layers, state, ctx)
   local lines = {"", string.format("%-36s %10s %10s %7s %6s %6s  %s", "layer (first of its shape)", "default", "tuned",
     "speedup", "tried", "wrong", "knobs")}
-  local before, after, tried, wrong = 0, 0, 0, 0
+  -- sums over the net: [false] the layers alone, [true] the chains that may be fused
+  local before, after, tried, wrong = {[false] = 0, [true] = 0}, {[false] = 0, [true] = 0}, 0, 0
   for _, l in ipairs(layers) do
     local d = median(l.default_ns)
     local w = 0
@@ -458,7 +613,8 @@ local function report(layers, state, ctx)
     tried, wrong = tried + l.tried + (d and 1 or 0), wrong + w
     if d then
       local t = d * l.best_score
-      before, after = before + d * #l.names, after + t * #l.names
+      local b = l.block == true
+      before[b], after[b] = before[b] + d * #l.names, after[b] + t * #l.names
       lines[#lines + 1] = string.format("%-36s %8.1f us %7.1f us %6.2fx %6d %6d  %s%s", l.names[1]:sub(1, 36),
         d / 1e3, t / 1e3, d / t, l.tried + 1, w, l.best.sig, l.done and "" or " (unfinished)")
     else
@@ -467,9 +623,15 @@ local function report(layers, state, ctx)
     end
   end
   lines[#lines + 1] = ""
-  if after > 0 then
-    lines[#lines + 1] = string.format("layers with knobs, summed over the net: %.3f ms default, %.3f ms tuned (%.2fx); "
-      .. "make bench SPEC=... TUNING=%s times both whole nets side by side", before / 1e6, after / 1e6, before / after, ctx.path)
+  for _, b in ipairs({false, true}) do
+    if after[b] > 0 then
+      lines[#lines + 1] = string.format("%s, summed over the net: %.3f ms default, %.3f ms tuned (%.2fx)",
+        b and "chains that may run fused, each timed as a whole net" or "layers with knobs",
+        before[b] / 1e6, after[b] / 1e6, before[b] / after[b])
+    end
+  end
+  if after[false] + after[true] > 0 then
+    lines[#lines + 1] = string.format("make bench SPEC=... TUNING=%s times both whole nets side by side", ctx.path)
   end
   local rejected = 0
   for _, l in ipairs(layers) do for _ in pairs(l.rejected) do rejected = rejected + 1 end end
@@ -492,6 +654,40 @@ local function distinct_layers(plan, target)
       else
         by_key[key] = new_layer(s, target)
         list[#list + 1] = by_key[key]
+      end
+    end
+  end
+  return list
+end
+
+-- The distinct chains of `chains` (the net planned with every fusable
+-- chain a block) that the target's kernels run in bands.
+local function distinct_blocks(chains, target)
+  local list, by_key = {}, {}
+  if not chains then return list end
+  for _, s in ipairs(schedule.schedule(chains, {target = target}).steps) do
+    if s.kind == "block" then
+      if by_key[s.tuning_key] then
+        local names = by_key[s.tuning_key].names
+        names[#names + 1] = s.name
+      else
+        local graph = require("weights").attach(require("validate").validate(chain_of(s, "chain")), "", nil)
+        local default = {band_rows = rows_of(chain_plan(graph, "chain", s.tuning_key, nil, target))}
+        local space = {}
+        local function add(rows)
+          local knobs = {band_rows = rows}
+          space[#space + 1] = {isa = target, kernel = "block", knobs = knobs, given = knobs,
+            sig = "block: " .. schedule.signature(knobs)}
+        end
+        add(default.band_rows)
+        if default.band_rows ~= 0 then add(0) end
+        for _, rows in ipairs(schedule.band_choices(s)) do
+          if rows ~= default.band_rows then add(rows) end
+        end
+        local l = searched(s, space, 0)
+        l.block = true
+        by_key[s.tuning_key] = l
+        list[#list + 1] = l
       end
     end
   end
@@ -555,6 +751,7 @@ function M.tune(plan, o)
   if text then old = tuning.parse(o.tuning, text) end
 
   local all = distinct_layers(plan, target)
+  for _, l in ipairs(distinct_blocks(o.chains, target)) do all[#all + 1] = l end
   local layers = {}
   for _, l in ipairs(all) do
     if not cached(old, l, ctx) then layers[#layers + 1] = l end
@@ -589,7 +786,7 @@ function M.tune(plan, o)
     if not ok and why == "interrupted" then return false end
     for _, c in ipairs(ready) do
       local ran, how = run(string.format("cd %s && ./%s %s --benchmark_out=%s.csv --benchmark_out_format=csv > %s.out 2> %s.err",
-        quote(work), c.id, flags, c.id, c.id, c.id))
+        quote(work), c.id, c.flags or flags, c.id, c.id, c.id))
       if how == "interrupted" or host.interrupted() then return false end
       if not exists(work .. "/" .. c.id) then
         c.failed = "did not compile (see " .. work .. "/" .. c.id .. ".log)"
@@ -597,7 +794,7 @@ function M.tune(plan, o)
       elseif not ran and how ~= 0 and how ~= 1 then
         c.failed = "its benchmark failed (see " .. work .. "/" .. c.id .. ".err)"
       else
-        c.after(c, read_results(work, c.id))
+        c.after(c, (c.read or read_results)(work, c.id))
         state.best_text = string.format("%.2fx on %s", 1 / c.layer.best_score, c.layer.names[1])
       end
       if c.failed then c.layer.failed, c.layer.done = c.failed, true
@@ -625,7 +822,7 @@ function M.tune(plan, o)
     if count == 0 then break end
     local chunks = {}
     for i, p in ipairs(proposals) do
-      if #p.candidates > 0 then chunk(p.layer, p.candidates, round, i, chunks) end
+      if #p.candidates > 0 then (p.layer.block and block_chunks or chunk)(p.layer, p.candidates, round, i, chunks) end
     end
     state.total = state.done + count
     local round_start = host.now()

@@ -33,21 +33,28 @@ local M = {}
 local versions = {}
 function M.template_version(name)
   if versions[name] == nil then
-    local file = kernels.template_of(name)
+    local file = name == "block" and "block.c.tpl" or kernels.template_of(name)
     local text = file and host.source("templates/" .. file)
     versions[name] = text and string.format("%s@%08x", file, util.fnv1a64(text) & 0xffffffff) or false
   end
   return versions[name] or nil
 end
 
--- The shape of a step as far as its kernel is concerned.
+-- The shape of a step as far as its kernel is concerned; a fused block's
+-- (gen/plan.lua) is its three layers' and whether a residual add follows.
 function M.key(s)
+  if s.kind == "block" then return s.tuning_key end
   local p = s.pad or {top = 0, bottom = 0, left = 0, right = 0}
   local x = s.kind == "linear" and {C = s.C_in, H = 1, W = 1} or s.x
   return string.format("%s %dx%dx%d>%dx%dx%d k%dx%d s%dx%d p%d,%d,%d,%d d%dx%d g%d%s%s", s.kind,
     x.C, x.H, x.W, s.y.C, s.y.H, s.y.W, s.kh or 1, s.kw or 1, s.sh or 1, s.sw or 1,
     p.top, p.bottom, p.left, p.right, s.dh or 1, s.dw or 1, s.groups or 1,
     s.params.bias and " bias" or "", s.act and (" " .. s.act) or "")
+end
+
+function M.block_key(expand, middle, project, residual)
+  return string.format("block %s | %s | %s%s", M.key(expand), M.key(middle), M.key(project),
+    residual and " | residual" or "")
 end
 
 -- This machine's CPU model, which a tuning file's entries are keyed by.
