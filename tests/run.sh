@@ -965,7 +965,12 @@ else
   # it does): the tuner times it fused in bands of each height and layer
   # by layer, as whole nets; the file's entry then decides how --tuning
   # generates it.  The short budget measures two or so candidates of each
-  # layer and of the chain, the chain layer by layer first.
+  # layer and of the chain, the chain layer by layer first.  That one is
+  # planted wrong: only layer by layer does the 1x1 kernel add a residual.
+  mkdir -p "$U/templates_chain"
+  cp templates/*.tpl "$U/templates_chain/"
+  printf '%s\n' '$if R then' '  y[0] += 1.0f;   /* planted by tests/run.sh */' '$end' \
+    >>"$U/templates_chain/pwconv_x86.c.tpl"
   cat >"$U/chain.lua" <<'SPEC'
 return net "chain" {
   input "x" {C = 8, H = 64, W = 64},
@@ -977,10 +982,11 @@ return net "chain" {
 SPEC
   CF=$U/chain.tuning.lua
   if expect "convgen --tune on a chain that may run fused" 0 "chains that may run fused" -- \
-       ./convgen --tune --tune-dir "$U/work_chain" --tuning "$CF" --tune-time 20 "$U/chain.lua"; then
-    grep -q 'kernel = "block"' "$CF" && grep -q 'layer = "block .* | residual"' "$CF" &&
-      grep -q "block: band_rows=0.*timed" "$U/work_chain/scores.tsv" && pass ||
-      fail "the tuning file has no entry for the chain, or layer by layer was not timed" "$(cat "$CF")"
+       ./convgen --tune --tune-dir "$U/work_chain" --tuning "$CF" --tune-time 20 \
+         --templates "$U/templates_chain" "$U/chain.lua"; then
+    grep -q 'layer = "block .* | residual"' "$CF" && grep -A 12 'kernel = "block"' "$CF" | grep -q "wrong = 1," &&
+      grep -q "block: band_rows=0.*wrong: differs from the reference" "$U/work_chain/scores.tsv" && pass ||
+      fail "the tuning file has no entry for the chain, or the chain layer by layer was not found wrong" "$(cat "$CF")"
     # band_rows = 0: layer by layer, the add in the project layer's epilogue
     # (the reference bundle gets the file too: it carries the arena's size)
     for rows in 0 4; do
