@@ -266,11 +266,12 @@ end
 local function form_blocks(steps, outputs, mode, taken, tuned)
   if mode == "off" then return steps end
   local sole_reader = sole_reader_of(steps, outputs)
-  local parts_of, in_block, keys = {}, {}, {}
+  local parts_of, in_block, keys, residual = {}, {}, {}, {}
   for _, a in ipairs(steps) do
     local b = plain_pointwise(a) and sole_reader(a)
     local c = b and b.kind == "dwconv" and sole_reader(b)
-    local key = plain_pointwise(c) and not in_block[a] and tuning.block_key(a, b, c, adds_residual(a, c, sole_reader))
+    residual[a] = plain_pointwise(c) and adds_residual(a, c, sole_reader)
+    local key = plain_pointwise(c) and not in_block[a] and tuning.block_key(a, b, c, residual[a])
     local record = key and tuned and tuned[key]
     local wanted
     if not key then wanted = false
@@ -296,7 +297,7 @@ local function form_blocks(steps, outputs, mode, taken, tuned)
       out[#out + 1] = {name = fn, fn = fn, kind = "block", op = "block", layers = layers, file = a.file,
         line = a.line, inputs = {a.inputs[1]}, output = c.output, x = a.x, y = c.y,
         input_shapes = a.input_shapes, params = {}, macs = a.macs + b.macs + c.macs, parts = parts,
-        tuning_key = keys[s]}
+        tuning_key = keys[s], adds_residual = residual[s]}
     elseif not in_block[s] then
       out[#out + 1] = s
     end

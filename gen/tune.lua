@@ -186,7 +186,7 @@ local function chain_of(block, name)
       last = "a" .. i
     end
   end
-  if block.tuning_key:match("| residual$") then
+  if block.adds_residual then
     items[#items + 1] = item("add", "sum", {from = {last, "x"}})
     last = "sum"
   end

@@ -992,7 +992,8 @@ SPEC
     for rows in 0 4; do
       sed "s/knobs = {band_rows = [0-9]*}/knobs = {band_rows = $rows}/" "$CF" >"$U/chain$rows.tuning.lua"
       if ./convgen --tuning "$U/chain$rows.tuning.lua" -o "$U/chain$rows" "$U/chain.lua" 2>"$U/chain$rows.log" &&
-         ./convgen --tuning "$U/chain$rows.tuning.lua" --reference -o "$U/chain${rows}_ref" "$U/chain.lua" &&
+         ./convgen --tuning "$U/chain$rows.tuning.lua" --reference -o "$U/chain${rows}_ref" "$U/chain.lua" \
+           2>>"$U/chain$rows.log" &&
          cc -O1 -march=native $NET_WARN -c "$U/chain$rows.c" -o "$U/chain$rows.o" 2>>"$U/chain$rows.log" &&
          cc -O0 -std=c99 -Iharness -c "$U/chain${rows}_ref.c" -o "$U/chain${rows}_ref.o" &&
          cc -o "$U/chain${rows}_check" "$U/chain$rows.o" "$U/chain${rows}_ref.o" "$T/check.o" "$T/reference.o" -lm &&
