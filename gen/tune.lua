@@ -193,6 +193,11 @@ local function chain_of(block, name)
   return {name = name, file = "convgen --tune", line = block.name, options = {outputs = {last}}, items = items}
 end
 
+-- The chain's graph, validated, with the tuner's weights.
+local function chain_graph(block, name)
+  return require("weights").attach(require("validate").validate(chain_of(block, name)), "", nil)
+end
+
 -- The chain's plan as --tuning FILE would make it with the block's entry
 -- `record` (nil: the default schedule).
 local function chain_plan(graph, prefix, key, record, target)
@@ -213,8 +218,7 @@ end
 -- candidate's, each with its large arrays in a .bin beside it.
 local function block_sources(c, target, work)
   local l, cand = c.layer, c.candidates[1]
-  local graph = require("validate").validate(chain_of(l.step, c.id))
-  graph = require("weights").attach(graph, "", nil)
+  local graph = chain_graph(l.step, c.id)
   local default = chain_plan(graph, c.id .. "_d", l.key, nil, target)
   local tried = chain_plan(graph, c.id .. "_t", l.key, {knobs = cand.knobs, why = "candidate"}, target)
   if rows_of(tried) ~= cand.knobs.band_rows then
@@ -348,13 +352,12 @@ local function write_makefile(work, chunks, o)
     lines[#lines + 1] = ""
     if c.block then
       -- the reference unoptimized, as the harness builds it; the candidate's table renamed
-      local id = c.id
-      lines[#lines + 1] = string.format("%s: %s_ref.c %s_d.c %s_t.c", id, id, id, id)
-      lines[#lines + 1] = string.format("\t$(CC) -O0 -I$(HARNESS_INCLUDE) -c %s_ref.c -o %s_ref.o 2> %s.log && "
-        .. "$(CC) -I$(HARNESS_INCLUDE) -c %s_d.c -o %s_d.o 2>> %s.log && "
-        .. "$(CC) -I$(HARNESS_INCLUDE) -Dconvgen_bench_net=convgen_bench_net_tuned -c %s_t.c -o %s_t.o 2>> %s.log && "
-        .. "$(CXX) -o %s %s_d.o %s_t.o %s_ref.o $(HARNESS_OBJS) $(LIBS) 2>> %s.log",
-        id, id, id, id, id, id, id, id, id, id, id, id, id, id)
+      local rule = "ID: ID_ref.c ID_d.c ID_t.c\n"
+        .. "\t$(CC) -O0 -I$(HARNESS_INCLUDE) -c ID_ref.c -o ID_ref.o 2> ID.log && "
+        .. "$(CC) -I$(HARNESS_INCLUDE) -c ID_d.c -o ID_d.o 2>> ID.log && "
+        .. "$(CC) -I$(HARNESS_INCLUDE) -Dconvgen_bench_net=convgen_bench_net_tuned -c ID_t.c -o ID_t.o 2>> ID.log && "
+        .. "$(CXX) -o ID ID_d.o ID_t.o ID_ref.o $(HARNESS_OBJS) $(LIBS) 2>> ID.log"
+      lines[#lines + 1] = (rule:gsub("ID", c.id))
     else
       lines[#lines + 1] = c.id .. ": " .. c.id .. ".c"
       lines[#lines + 1] = string.format("\t$(CC) -I$(HARNESS_INCLUDE) -c %s.c -o %s.o 2> %s.log && "
@@ -671,8 +674,7 @@ local function distinct_blocks(chains, target)
         local names = by_key[s.tuning_key].names
         names[#names + 1] = s.name
       else
-        local graph = require("weights").attach(require("validate").validate(chain_of(s, "chain")), "", nil)
-        local default = {band_rows = rows_of(chain_plan(graph, "chain", s.tuning_key, nil, target))}
+        local default = {band_rows = rows_of(chain_plan(chain_graph(s, "chain"), "chain", s.tuning_key, nil, target))}
         local space = {}
         local function add(rows)
           local knobs = {band_rows = rows}
