@@ -46,6 +46,11 @@ options:
                        concat followed by a channel shuffle as one pass, and a
                        residual add in the epilogue of the 1x1 layer that makes one
                        of its addends; all: every such chain too; off: layer by layer
+  --threads N          run the forward pass on N threads (default 1): each layer's
+                       output channels are cut into N slices, one per thread, and
+                       the threads meet after each layer; the C then needs POSIX
+                       threads (-pthread) and GCC or clang.  No fused blocks or
+                       joined residual adds (they run on one thread)
   --tuning FILE        use the schedules `convgen --tune` recorded in FILE for the
                        layer shapes it has (shapes it lacks keep the defaults, and
                        convgen says which on stderr); with --tune, the file to merge
@@ -103,6 +108,7 @@ local function parse_args(args)
       if o.fuse ~= "auto" and o.fuse ~= "all" and o.fuse ~= "off" then
         util.usage("--fuse takes auto, all or off, got '%s'", o.fuse)
       end
+    elseif a == "--threads" then o.threads = number(a)
     elseif a == "--templates" then o.templates = value(a)
     elseif a == "--max-instructions" then o.instructions = number(a)
     elseif a == "--max-memory" then o.memory = number(a)
@@ -250,6 +256,7 @@ local function run(args)
   if o.emit_spec then return emit_spec(o, net, given_weights) end
   local target = o.target or host.cpu_target()
   if o.tune then
+    if (o.threads or 1) > 1 then util.usage("--tune measures layers on one thread; leave out --threads") end
     local plan = require("schedule").schedule(require("plan").plan(graph, {name = o.name, fuse = o.fuse}),
       {target = target})
     -- every chain that could run as a fused block, each tuned fused or not
@@ -260,7 +267,7 @@ local function run(args)
       tuning = o.tuning or ("out/tune/" .. name .. ".tuning.lua"), chains = chains or nil})
   end
   local tuned, stale = load_tuning(o, target)
-  local plan = require("plan").plan(graph, {name = o.name, fuse = o.fuse, tuned = tuned})
+  local plan = require("plan").plan(graph, {name = o.name, fuse = o.fuse, tuned = tuned, threads = o.threads})
   plan = require("schedule").schedule(plan, {overrides = o.overrides, target = target, tuned = tuned})
   report_untuned(o, plan, stale)
 

@@ -96,6 +96,9 @@ local function comment(s)
   elseif s.part then
     lines[#lines + 1] = string.format(" * a band of the layer inside %s: channels %d floats apart in x, %d in y",
       s.block_fn, s.x_stride or s.x.H * s.x.W, s.y_stride or s.y.H * s.y.W)
+  elseif s.slice_of then
+    lines[#lines + 1] = string.format(" * output channels %d to %d of the layer's %d, on thread %d",
+      s.channels[1], s.channels[2] - 1, s.slice_of.y.C, s.thread)
   elseif s.kind == "block" then
     local mid = s.parts[2]
     lines[#lines + 1] = string.format(" * the %s and %s tensors exist a band at a time, in `scratch`",
@@ -193,13 +196,24 @@ end
 
 -- options.array(symbol, tensor): C text that defines the array some
 -- other way (the tuner assembles large ones in), or nil for the usual.
+-- The layers whose functions the file holds: a layer cut for threads is
+-- its slices, and (options.whole_parts) itself as well.
+local function emitted_layers(s, options)
+  if not s.slices then return {s} end
+  local list = options.whole_parts and {s} or {}
+  for _, t in ipairs(s.slices) do list[#list + 1] = t end
+  return list
+end
+
 local function weight_arrays(plan, options)
   local out = {}
-  for _, s in ipairs(plan.layer_steps) do
-    for _, a in ipairs(arrays_of(s)) do
-      local symbol = s.fn .. "_" .. a[1]
-      out[#out + 1] = options.array and options.array(symbol, a[2]) or
-        string.format("static CONVGEN_ALIGN const float %s[%d] = {\n%s};\n", symbol, #a[2], a[2]:format(8, "  "))
+  for _, layer in ipairs(plan.layer_steps) do
+    for _, s in ipairs(emitted_layers(layer, options)) do
+      for _, a in ipairs(arrays_of(s)) do
+        local symbol = s.fn .. "_" .. a[1]
+        out[#out + 1] = options.array and options.array(symbol, a[2]) or
+          string.format("static CONVGEN_ALIGN const float %s[%d] = {\n%s};\n", symbol, #a[2], a[2]:format(8, "  "))
+      end
     end
   end
   return table.concat(out, "\n")
@@ -228,11 +242,23 @@ local function header_body(plan)
   for _, io in ipairs(plan.outputs) do args[#args + 1] = "float *" .. io.param end
   lines[#lines + 1] = "/* Runs the network on the inputs and writes the outputs (dense NCHW buffers of"
   lines[#lines + 1] = "   the sizes above, not overlapping).  Uses a static arena: not reentrant, so"
-  lines[#lines + 1] = "   not for two threads at once; for that, give each thread a workspace. */"
+  lines[#lines + 1] = "   not for two threads at once; for that, give each thread a workspace."
+  if plan.threads > 1 then
+    lines[#lines + 1] = string.format("   The pass runs on the calling thread and %d workers, which the first call", plan.threads - 1)
+    lines[#lines + 1] = "   starts and later calls reuse; a call made while another has the workers,"
+    lines[#lines + 1] = "   or when they cannot be started, runs on the calling thread alone. */"
+  else
+    lines[#lines] = lines[#lines] .. " */"
+  end
   lines[#lines + 1] = string.format("void %s_forward(%s);", plan.prefix, table.concat(args, ", "))
   lines[#lines + 1] = string.format("/* The same with caller-provided scratch memory of %s floats;", upper(plan, "WORKSPACE_FLOATS"))
   lines[#lines + 1] = "   reentrant: each concurrent call needs its own workspace. */"
   lines[#lines + 1] = string.format("void %s_forward_with(float *workspace, %s);", plan.prefix, table.concat(args, ", "))
+  if plan.threads > 1 then
+    lines[#lines + 1] = "/* Ends the worker threads (after any call in progress); the next call starts"
+    lines[#lines + 1] = "   them again.  Leak checkers want it called before exit. */"
+    lines[#lines + 1] = string.format("void %s_stop_threads(void);", plan.prefix)
+  end
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -245,7 +271,9 @@ local function banner(plan, options, what)
     string.format(" * %d steps, %s MACs, %s parameters; batch %d; arena %d bytes (%d before reuse)",
       #plan.steps, util.si(plan.macs), util.si(plan.param_count), plan.batch, 4 * plan.arena_floats,
       4 * plan.arena_unplanned_floats),
-    " * float32, NCHW at the interface; C99; no allocation, no library beyond libm.",
+    plan.threads > 1 and string.format(" * float32, NCHW at the interface; C99 with GNU C atomics; %d threads (POSIX: link\n"
+      .. " * with -pthread); no allocation, no library beyond libm and libpthread.", plan.threads)
+      or " * float32, NCHW at the interface; C99; no allocation, no library beyond libm.",
     " */", ""}, "\n")
 end
 
@@ -257,55 +285,163 @@ function M.header(plan, options)
     "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n"
 end
 
-local function tensor_ref(plan, name, per_sample)
-  local st = plan.storage[name]
-  if st.kind == "arena" then return st.offset == 0 and "arena" or ("arena + " .. st.offset) end
+-- The C expression for tensor `name` (per_sample: inside the batch loop),
+-- `offset` floats in.
+local function tensor_ref(plan, name, per_sample, offset)
+  local st, offset = plan.storage[name], offset or 0
+  if st.kind == "arena" then
+    offset = st.offset + offset
+    return offset == 0 and "arena" or ("arena + " .. offset)
+  end
   local io = (st.kind == "input" and plan.inputs or plan.outputs)[st.index]
-  return per_sample and (io.param .. "_n") or io.param
+  local base = per_sample and (io.param .. "_n") or io.param
+  return offset == 0 and base or (base .. " + " .. offset)
 end
 
+local function call_of(plan, s, per_sample)
+  local args = {}
+  for i, name in ipairs(s.inputs) do
+    args[i] = tensor_ref(plan, name, per_sample, s.input_offsets and s.input_offsets[i])
+  end
+  args[#args + 1] = tensor_ref(plan, s.output, per_sample, s.output_offset)
+  if s.scratch then args[#args + 1] = s.scratch_offset == 0 and "arena" or ("arena + " .. s.scratch_offset) end
+  return string.format("%s(%s);", s.fn, table.concat(args, ", "))
+end
+
+-- Every step in order, a cut layer's slices one after another.
 local function forward_calls(plan, per_sample)
   local lines = {}
   for _, s in ipairs(plan.steps) do
-    local args = {}
-    for i, name in ipairs(s.inputs) do args[i] = tensor_ref(plan, name, per_sample) end
-    args[#args + 1] = tensor_ref(plan, s.output, per_sample)
-    if s.scratch then args[#args + 1] = s.scratch_offset == 0 and "arena" or ("arena + " .. s.scratch_offset) end
-    lines[#lines + 1] = string.format("%s(%s);", s.fn, table.concat(args, ", "))
+    for _, t in ipairs(s.slices or {s}) do lines[#lines + 1] = call_of(plan, t, per_sample) end
   end
   return lines
 end
 
+-- The pass as the threads share it: a cut layer is one phase, each
+-- thread running its slice; a run of other steps is one phase that thread
+-- 0 runs.  The threads meet between phases.
+local function phases_of(plan)
+  local phases = {}
+  for _, s in ipairs(plan.steps) do
+    local last = phases[#phases]
+    if s.slices then
+      phases[#phases + 1] = {slices = s.slices}
+    elseif last and last.steps then
+      last.steps[#last.steps + 1] = s
+    else
+      phases[#phases + 1] = {steps = {s}}
+    end
+  end
+  return phases
+end
+
+-- Thread t's part of the pass.  The threads meet after every phase, the
+-- last too: then the caller knows the workers are done with the call.
+local function thread_calls(plan, t, per_sample)
+  local lines = {}
+  for _, phase in ipairs(phases_of(plan)) do
+    for _, s in ipairs(phase.slices or (t == 0 and phase.steps) or {}) do
+      if s.thread == nil or s.thread == t then lines[#lines + 1] = call_of(plan, s, per_sample) end
+    end
+    lines[#lines + 1] = "convgen_meet(&run->meeting);"
+  end
+  return lines
+end
+
+-- The body of a pass: `calls(per_sample)` gives its lines, around which
+-- the batch loop goes.  `partial`: a thread's part, which may not touch
+-- every input and output.
+local function pass_body(plan, calls, indent, partial)
+  local out = {}
+  if plan.batch == 1 then
+    for _, line in ipairs(calls(false)) do out[#out + 1] = indent .. line end
+    return out
+  end
+  out[#out + 1] = string.format("%sfor (int n = 0; n < %d; ++n) {", indent, plan.batch)
+  for _, io in ipairs(plan.inputs) do
+    out[#out + 1] = string.format("%s  const float *restrict %s_n = %s + n * %d;", indent, io.param, io.param, io.size)
+  end
+  for _, io in ipairs(plan.outputs) do
+    out[#out + 1] = string.format("%s  float *restrict %s_n = %s + n * %d;", indent, io.param, io.param, io.size)
+  end
+  if partial then
+    for _, io in ipairs(plan.inputs) do out[#out + 1] = string.format("%s  (void)%s_n;", indent, io.param) end
+    for _, io in ipairs(plan.outputs) do out[#out + 1] = string.format("%s  (void)%s_n;", indent, io.param) end
+  end
+  for _, line in ipairs(calls(true)) do out[#out + 1] = indent .. "  " .. line end
+  out[#out + 1] = indent .. "}"
+  return out
+end
+
+local function io_params(plan)
+  local params, names = {}, {}
+  for _, io in ipairs(plan.inputs) do
+    params[#params + 1], names[#names + 1] = "const float *restrict " .. io.param, io.param
+  end
+  for _, io in ipairs(plan.outputs) do
+    params[#params + 1], names[#names + 1] = "float *restrict " .. io.param, io.param
+  end
+  return params, names
+end
+
+-- Spins at a meeting before yielding the core: about 0.2 ms of pause
+-- instructions, longer than any step a thread waits out on a busy core.
+local SPINS_BEFORE_YIELD = 4096
+
+-- With plan.threads > 1: the struct the threads share, one function per
+-- thread, one that runs the pass alone, and the pool that runs them
+-- (templates/thread_pool.c.tpl).
+local function threaded_forward(plan)
+  local T, prefix = plan.threads, plan.prefix
+  local params, names = io_params(plan)
+  local out = {template.render("threads.c.tpl", {threads = T, spin_limit = SPINS_BEFORE_YIELD}, {})}
+  out[#out + 1] = string.format("struct %s_run {\n  float *arena;", prefix)
+  for _, io in ipairs(plan.inputs) do out[#out + 1] = string.format("  const float *%s;", io.param) end
+  for _, io in ipairs(plan.outputs) do out[#out + 1] = string.format("  float *%s;", io.param) end
+  out[#out + 1] = "  convgen_meeting meeting;\n};\n"
+  local function program(comment, fn, calls)
+    out[#out + 1] = string.format("/* %s */\nstatic void %s(struct %s_run *run)\n{", comment, fn, prefix)
+    out[#out + 1] = "  float *restrict arena = run->arena;"
+    for i, p in ipairs(params) do out[#out + 1] = string.format("  %s = run->%s;", p, names[i]) end
+    out[#out + 1] = "  (void)arena;"
+    for _, name in ipairs(names) do out[#out + 1] = string.format("  (void)%s;", name) end
+    for _, line in ipairs(pass_body(plan, calls, "  ", true)) do out[#out + 1] = line end
+    out[#out + 1] = "}\n"
+  end
+  program("The whole pass on the calling thread, when the workers are busy or could not be started.",
+    prefix .. "_alone", function(ps) return forward_calls(plan, ps) end)
+  local parts, indices = {}, {}
+  for t = 0, T - 1 do
+    local fn = string.format("%s_thread%d", prefix, t)
+    program(string.format("Thread %d's part of the pass%s.", t, t == 0 and " (the caller), and the steps not cut" or ""),
+      fn, function(ps) return thread_calls(plan, t, ps) end)
+    if t > 0 then parts[t], indices[t] = fn, tostring(t - 1) end
+  end
+  out[#out + 1] = template.render("thread_pool.c.tpl",
+    {prefix = prefix, workers = T - 1, spin_limit = SPINS_BEFORE_YIELD, parts = parts, indices = indices, params = params, names = names}, {})
+  return table.concat(out, "\n")
+end
+
 local function forward(plan)
-  local params, call_args = {}, {}
-  for _, io in ipairs(plan.inputs) do params[#params + 1] = "const float *restrict " .. io.param end
-  for _, io in ipairs(plan.outputs) do params[#params + 1] = "float *restrict " .. io.param end
-  for _, io in ipairs(plan.inputs) do call_args[#call_args + 1] = io.param end
-  for _, io in ipairs(plan.outputs) do call_args[#call_args + 1] = io.param end
+  local params, names = io_params(plan)
   local out = {}
   out[#out + 1] = string.format("static CONVGEN_ALIGN float %s_arena[%d];\n", plan.prefix, math.max(plan.arena_floats, 1))
-  out[#out + 1] = string.format("void %s_forward_with(float *restrict arena, %s)\n{", plan.prefix, table.concat(params, ", "))
-  if plan.batch == 1 then
-    if plan.arena_floats == 0 then out[#out + 1] = "  (void)arena;" end
-    for _, line in ipairs(forward_calls(plan, false)) do out[#out + 1] = "  " .. line end
+  if plan.threads > 1 then
+    out[#out + 1] = threaded_forward(plan)
   else
-    out[#out + 1] = string.format("  for (int n = 0; n < %d; ++n) {", plan.batch)
-    if plan.arena_floats == 0 then out[#out + 1] = "    (void)arena;" end
-    for _, io in ipairs(plan.inputs) do
-      out[#out + 1] = string.format("    const float *restrict %s_n = %s + n * %d;", io.param, io.param, io.size)
+    out[#out + 1] = string.format("void %s_forward_with(float *restrict arena, %s)\n{", plan.prefix,
+      table.concat(params, ", "))
+    if plan.arena_floats == 0 then out[#out + 1] = "  (void)arena;" end
+    for _, line in ipairs(pass_body(plan, function(ps) return forward_calls(plan, ps) end, "  ")) do
+      out[#out + 1] = line
     end
-    for _, io in ipairs(plan.outputs) do
-      out[#out + 1] = string.format("    float *restrict %s_n = %s + n * %d;", io.param, io.param, io.size)
-    end
-    for _, line in ipairs(forward_calls(plan, true)) do out[#out + 1] = "    " .. line end
-    out[#out + 1] = "  }"
+    out[#out + 1] = "}\n"
   end
-  out[#out + 1] = "}\n"
   params = {}
   for _, io in ipairs(plan.inputs) do params[#params + 1] = "const float *" .. io.param end
   for _, io in ipairs(plan.outputs) do params[#params + 1] = "float *" .. io.param end
   out[#out + 1] = string.format("void %s_forward(%s)\n{\n  %s_forward_with(%s_arena, %s);\n}\n",
-    plan.prefix, table.concat(params, ", "), plan.prefix, plan.prefix, table.concat(call_args, ", "))
+    plan.prefix, table.concat(params, ", "), plan.prefix, plan.prefix, table.concat(names, ", "))
   return table.concat(out, "\n")
 end
 
@@ -351,6 +487,10 @@ function M.emit(plan, options)
     needs_math = needs_math or s.act == "sigmoid" or s.kind == "maxpool"
   end
   local parts = {banner(plan, options, plan.prefix .. ".c")}
+  if plan.threads > 1 then
+    parts[#parts + 1] = "/* pthreads and sched_yield under -std=c99 */\n#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200112L\n"
+      .. "#undef _POSIX_C_SOURCE\n#define _POSIX_C_SOURCE 200112L\n#endif\n#include <pthread.h>\n#include <sched.h>\n"
+  end
   if needs_math then parts[#parts + 1] = "#include <math.h>\n" end
   local isas = {}
   for _, s in ipairs(plan.layer_steps) do
@@ -370,7 +510,11 @@ function M.emit(plan, options)
   local acts = template.render("activations.c.tpl", {used = used}, {})
   if acts ~= "" then parts[#parts + 1] = "\n" .. acts end
   for _, s in ipairs(plan.steps) do
-    parts[#parts + 1] = "\n" .. (s.parts and fused_functions(s, options.whole_parts) or layer_function(s))
+    if s.parts then
+      parts[#parts + 1] = "\n" .. fused_functions(s, options.whole_parts)
+    else
+      for _, t in ipairs(emitted_layers(s, options)) do parts[#parts + 1] = "\n" .. layer_function(t) end
+    end
   end
   parts[#parts + 1] = "\n" .. forward(plan)
   return {c = table.concat(parts), h = M.header(plan, options)}

@@ -25,7 +25,9 @@
 -- "concat_shuffle": {parts = {concat, shuffle}}), a residual add joined
 -- to the 1x1 layer that makes one of its addends (a "pwconv" step with
 -- residual = true, inputs {x, residual}, parts = {conv, add}), and the
--- arena planned by liveness.  The graph is not changed.
+-- arena planned by liveness.  With threads > 1, no blocks and no joined
+-- residuals; each step that can be cut by channels gets step.slices, one
+-- step per thread (split_for_threads).  The graph is not changed.
 -- Shapes in steps are per sample: the forward pass loops over the batch.
 
 local util = require "util"
@@ -383,6 +385,109 @@ local function join_residuals(steps, outputs, taken)
   return rejoin(steps, joined, dropped)
 end
 
+-- A step's parameter arrays are named after its function (emit.lua):
+-- layer "a" has a_w, so a layer named "a_w" must become a_w_2.  The
+-- benchmark table's own names start with cgb_ (bench.lua).
+local ARRAY_SUFFIXES = {"_w", "_b", "_scale", "_shift"}
+
+-- ---- threads: each layer's output channels shared out -----------------------
+-- In NCHW a run of channels is one contiguous stretch of a tensor, so a
+-- layer cut by output channels is T layers of the same kind on
+-- sub-tensors: each slice is a step of its own (its shape, its knobs, its
+-- packed weights), reads its inputs at an offset and writes its stretch
+-- of the whole output.  Slice t runs on thread t; all threads meet after
+-- each layer.  A 1x1 or dense layer's slice reads every input channel and
+-- its share of the weights, which are what the late layers spend time on.
+
+-- How a step's channels may be cut: "out" (every slice reads the whole
+-- input), "groups" (a slice takes whole groups, inputs and outputs), or
+-- "local" (output channel c reads channel c of each input); nil: not cut,
+-- the step runs on thread 0 alone.
+local function cut_of(s)
+  if s.kind == "conv" or s.kind == "pwconv" or s.kind == "gconv" or s.kind == "dwconv" then
+    return s.groups > 1 and "groups" or "out"
+  end
+  if s.kind == "linear" then return "out" end
+  if s.kind == "add" or s.kind == "mul" or s.kind == "act" or s.kind == "affine" or s.kind == "avgpool"
+      or s.kind == "maxpool" or s.kind == "gap" then
+    for _, shape in ipairs(s.input_shapes) do
+      if shape.C ~= s.y.C then return nil end
+    end
+    return "local"
+  end
+  return nil
+end
+
+-- Boundaries of `threads` slices of `units`, on multiples of the coarsest
+-- grain that keeps every slice within 5% of an even share: whole vectors
+-- of 16 channels where that costs little balance.
+local function cut_points(units, threads)
+  for _, grain in ipairs{16, 8, 4, 2, 1} do
+    local points, fair = {0}, units / threads
+    for t = 1, threads - 1 do
+      points[t + 1] = math.max(points[t], math.min(units, math.floor(t * fair / grain + 0.5) * grain))
+    end
+    points[threads + 1] = units
+    local worst = 0
+    for t = 1, threads do worst = math.max(worst, points[t + 1] - points[t]) end
+    if worst <= fair * 1.05 or grain == 1 then return points end
+  end
+end
+
+local function slice_tensor(t, first, count)
+  return tensor.from_f32le(t:to_f32le(), 4 * first, count)
+end
+
+-- Slice [u0, u1) of step s's units as a step of its own, named fn.
+local function slice_step(s, cut, u0, u1, fn)
+  local t = {}
+  for k, v in pairs(s) do t[k] = v end
+  local per_unit = cut == "groups" and s.C_out // s.groups or 1
+  local c0, c1 = u0 * per_unit, u1 * per_unit
+  t.fn, t.slice_of, t.channels = fn, s, {c0, c1}
+  t.y = {C = c1 - c0, H = s.y.H, W = s.y.W}
+  t.output_offset = c0 * s.y.H * s.y.W
+  t.input_shapes, t.input_offsets = {}, {}
+  for k, shape in ipairs(s.input_shapes) do
+    local per_input = cut == "groups" and s.C_in // s.groups or (cut == "local" and 1 or 0)
+    t.input_shapes[k] = {C = per_input > 0 and (u1 - u0) * per_input or shape.C, H = shape.H, W = shape.W}
+    t.input_offsets[k] = u0 * per_input * shape.H * shape.W
+  end
+  t.x = t.input_shapes[1]
+  if s.C_out then t.C_out = c1 - c0 end
+  if cut == "groups" then t.C_in, t.groups = t.x.C, u1 - u0 end
+  t.macs = s.macs * (c1 - c0) // s.y.C
+  t.params = {}
+  for name, p in pairs(s.params) do
+    local per = #p // s.y.C
+    t.params[name] = slice_tensor(p, c0 * per, (c1 - c0) * per)
+  end
+  return t
+end
+
+-- Sets s.slices on every step that can be cut (those with at least one
+-- unit per thread); `taken` keeps the slices' names apart.
+local function split_for_threads(steps, threads, taken)
+  for _, s in ipairs(steps) do
+    local cut = cut_of(s)
+    local units = cut == "groups" and s.groups or s.y.C
+    if cut and units >= threads then
+      local points = cut_points(units, threads)
+      s.slices = {}
+      for t = 1, threads do
+        if points[t + 1] > points[t] then
+          local fn = util.unique_c_names({s.fn .. "_thread" .. (t - 1)}, taken)[1]
+          taken[fn] = true
+          for _, suffix in ipairs(ARRAY_SUFFIXES) do taken[fn .. suffix] = true end
+          local slice = slice_step(s, cut, points[t], points[t + 1], fn)
+          slice.thread = t - 1
+          s.slices[#s.slices + 1] = slice
+        end
+      end
+    end
+  end
+end
+
 local function io_records(graph, names)
   local cnames = util.unique_c_names(names)
   local list = {}
@@ -437,7 +542,10 @@ local function intervals_of(steps, storage)
     if not storage[s.output] then
       add(s.output, s.y.C * s.y.H * s.y.W, first[s.output], last[s.output] or first[s.output])
     end
-    if s.scratch then add(" scratch " .. s.fn, s.scratch, i, i) end
+    -- slices run at once, each with scratch of its own
+    for _, t in ipairs(s.slices or {s}) do
+      if t.scratch then add(" scratch " .. t.fn, t.scratch, i, i) end
+    end
   end
   return intervals, unplanned
 end
@@ -453,18 +561,15 @@ function M.place(plan)
   for name, st in pairs(storage) do plan.storage[name] = st end
   for name, offset in pairs(offsets) do plan.storage[name] = {kind = "arena", offset = offset} end
   for _, s in ipairs(plan.steps) do
-    if s.scratch then s.scratch_offset = offsets[" scratch " .. s.fn] end
+    for _, t in ipairs(s.slices or {s}) do
+      if t.scratch then t.scratch_offset = offsets[" scratch " .. t.fn] end
+    end
   end
   plan.arena_floats, plan.arena_unplanned_floats = total, unplanned
   local _, unfused = arena.plan_arena((intervals_of(plan.layer_steps, storage)))
   plan.arena_unfused_floats = unfused
   return plan
 end
-
--- A step's parameter arrays are named after its function (emit.lua):
--- layer "a" has a_w, so a layer named "a_w" must become a_w_2.  The
--- benchmark table's own names start with cgb_ (bench.lua).
-local ARRAY_SUFFIXES = {"_w", "_b", "_scale", "_shift"}
 
 local function first_clash(fns)
   local arrays = {}
@@ -492,7 +597,8 @@ local function function_names(steps, reserved)
 end
 
 -- options: {name = symbol prefix or nil, fuse = "auto" (default), "all" or
--- "off", tuned = the tuning file's schedules (gen/tuning.lua's index) or nil}
+-- "off", tuned = the tuning file's schedules (gen/tuning.lua's index) or nil,
+-- threads = how many threads run the forward pass (default 1)}
 function M.plan(graph, options)
   local steps = initial_steps(graph)
   steps = fuse(steps, graph.outputs)
@@ -525,17 +631,30 @@ function M.plan(graph, options)
     s.input_shapes = {}
     for k, name in ipairs(s.inputs) do s.input_shapes[k] = shape_of(graph.tensors[name]) end
     add_geometry(s)
-    pack_weights(s)
     plan.macs = plan.macs + s.macs * graph.batch
   end
   for _, layer in ipairs(graph.layers) do
     for _, t in pairs(layer.params or {}) do plan.param_count = plan.param_count + #t end
   end
   plan.layer_steps = steps
-  plan.steps = form_blocks(steps, outputs, options.fuse or "auto", taken, options.tuned)
-  if options.fuse ~= "off" then
-    plan.steps = join_shuffles(plan.steps, outputs, taken)
-    plan.steps = join_residuals(plan.steps, outputs, taken)
+  plan.threads = options.threads or 1
+  local fuse = options.fuse or "auto"
+  if plan.threads > 1 then
+    -- a block runs band after band, and a joined residual add in one
+    -- kernel's epilogue: neither is cut by channels yet
+    if fuse == "all" then util.usage("--fuse all runs blocks on one thread; it does not go with --threads") end
+    plan.steps = fuse ~= "off" and join_shuffles(steps, outputs, taken) or steps
+    split_for_threads(plan.steps, plan.threads, taken)
+  else
+    plan.steps = form_blocks(steps, outputs, fuse, taken, options.tuned)
+    if fuse ~= "off" then
+      plan.steps = join_shuffles(plan.steps, outputs, taken)
+      plan.steps = join_residuals(plan.steps, outputs, taken)
+    end
+  end
+  for _, s in ipairs(steps) do
+    pack_weights(s)
+    for _, t in ipairs(s.slices or {}) do pack_weights(t) end
   end
   plan.taken_names = taken          -- the schedule names the blocks' band functions
   plan.io_storage = io_storage(plan, graph)

@@ -68,7 +68,7 @@ function M.bundle(graph, plan, options)
     weights_source = graph.weights_source, prefix = plan.prefix, arrays = arrays, tensors = tensors,
     layers = layers, inputs = inputs, outputs = outputs,
     forward_params = table.concat(params, ", "), forward_args = table.concat(args, ", "),
-    workspace_floats = plan.arena_floats}, {})
+    workspace_floats = plan.arena_floats, threads = plan.threads}, {})
 end
 
 return M

@@ -401,6 +401,11 @@ function M.schedule(plan, options)
       for _, t in ipairs(schedule_block(plan, s, options)) do steps[#steps + 1] = t end
     elseif s.residual then
       for _, t in ipairs(schedule_residual(plan, s, options)) do steps[#steps + 1] = t end
+    elseif s.slices then
+      -- the whole layer too: the benchmark bundle times it alone
+      schedule_layer(plan, s, options)
+      for _, t in ipairs(s.slices) do schedule_layer(plan, t, options) end
+      steps[#steps + 1] = s
     else
       for _, p in ipairs(s.parts or {}) do schedule_layer(plan, p, options) end
       schedule_layer(plan, s, options)

@@ -95,6 +95,14 @@ function M.summary(graph, plan)
     lines[#lines + 1] = string.format("residual adds in the 1x1 layer's epilogue (%d): %s", #joined,
       table.concat(joined, ", "))
   end
+  if plan.threads > 1 then
+    local cut, alone = 0, {}
+    for _, s in ipairs(plan.steps) do
+      if s.slices then cut = cut + 1 else alone[#alone + 1] = s.name end
+    end
+    lines[#lines + 1] = string.format("threads: %d; %d steps cut by output channels, one slice per thread; "
+      .. "on thread 0 alone (%d): %s", plan.threads, cut, #alone, #alone > 0 and table.concat(alone, ", ") or "none")
+  end
   lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample); "
     .. "%s bytes layer by layer, nothing fused; %s bytes without reuse",
     commas(4 * plan.arena_floats), commas(4 * plan.arena_unfused_floats), commas(4 * plan.arena_unplanned_floats))

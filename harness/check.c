@@ -440,6 +440,7 @@ int main(int argc, char **argv) {
              g->name != NULL ? g->name : "?", g->n_layers, g->n_inputs,
              g->n_outputs, (unsigned long long)o.seed);
     status = run_check(g, &o);
+    if (g->stop_threads != NULL) g->stop_threads();
   }
   if (status == 3) fputs("check: the graph is unusable\n", stderr);
   puts(status == 0 ? "PASS" : "FAIL");

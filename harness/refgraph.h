@@ -81,6 +81,9 @@ struct ref_graph {
      kernel that reads scratch memory nobody wrote shows in the output. */
   void (*forward_with)(float *workspace, const float *const *inputs, float *const *outputs);
   long workspace_floats;
+  /* NAME_stop_threads for a net generated with --threads (its workers
+     outlive a call), else NULL: the checker ends them before it exits. */
+  void (*stop_threads)(void);
 };
 
 extern const struct ref_graph convgen_ref_graph;

@@ -10,6 +10,9 @@ $-- with the weights as the spec gives them (nothing folded, packed or fused).
 
 void ${prefix}_forward(${forward_params});
 void ${prefix}_forward_with(float *, ${forward_params});
+$if threads > 1 then
+void ${prefix}_stop_threads(void);
+$end
 $for _, a in ipairs(arrays) do
 
 $  if a.text then
@@ -56,5 +59,6 @@ static void run_generated_with(float *workspace, const float *const *in, float *
 const struct ref_graph convgen_ref_graph = {
   "${name}", ${#tensors}, tensors, ${#layers}, layers,
   ${#inputs}, graph_inputs, ${#outputs}, graph_outputs,
-  run_generated, run_generated_with, ${workspace_floats}
+  run_generated, run_generated_with, ${workspace_floats},
+  ${threads > 1 and (prefix .. "_stop_threads") or "NULL"}
 };

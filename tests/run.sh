@@ -70,6 +70,7 @@ if [ "${1:-}" = "--job" ]; then
     for k in $(sed -n 's/^-- knobs: *//p' "$spec"); do knobs+=(--knob "$k"); done
     for t in $(sed -n 's/^-- target: *//p' "$spec"); do knobs+=(--target "$t"); done
     for f in $(sed -n 's/^-- fuse: *//p' "$spec"); do knobs+=(--fuse "$f"); done
+    for n in $(sed -n 's/^-- threads: *//p' "$spec"); do knobs+=(--threads "$n"); done
     problems=()
     {
       if ! $convgen "${knobs[@]}" -o "$base" "$spec"; then
@@ -82,7 +83,7 @@ if [ "${1:-}" = "--job" ]; then
           cc $cflags $san -std=c99 -w -c "$base.c" -o "$base.o" || problems+=("the generated C does not compile")
         fi
         if [ -f "$base.o" ] && cc -O0 $san -std=c99 -Iharness -c "${base}_ref.c" -o "${base}_ref.o" &&
-           cc $san -o "${base}_check" "$base.o" "${base}_ref.o" "$objs/check.o" "$objs/reference.o" -lm; then
+           cc $san -o "${base}_check" "$base.o" "${base}_ref.o" "$objs/check.o" "$objs/reference.o" -lm -pthread; then
           timeout 300 ${CASE_RUN:-} "${base}_check" --quiet || problems+=("check FAIL (generated vs reference${CASE_RUN:+, under ${CASE_RUN%% *}})")
         elif [ -f "$base.o" ]; then
           problems+=("the check program does not build")
@@ -421,12 +422,16 @@ else
     # the two MobileNets and the ResNeXt stage take minutes under memcheck (make verify-all)
     [ "$(stat -c %s "out/$(basename "$s" .lua).c" 2>/dev/null || echo 0)" -lt 5000000 ] && small_specs+=("$s")
   done
-  # even-numbered random cases (the sanitize group takes the odd ones), not
+  # the net on three threads (tests/specs/threads.lua): its workers are
+  # started and ended (the checker calls NAME_stop_threads), and each slice
+  # of a strided 1x1 layer gathers into scratch of its own.
+  # Even-numbered random cases (the sanitize group takes the odd ones), not
   # the avx2 ones: the kernels group memchecks AVX2 intrinsics, and on some
   # random shapes Valgrind 3.19 runs out of room translating them
   for spec in "${small_specs[@]}" $(sed -n '2~2p' "$T/random/list" | grep -v 'target avx2' |
                                     head -n "${VALGRIND_RANDOM:-16}" | cut -d' ' -f1) \
-              $(grep -v 'target avx2' "$T/graphs/blocks" | head -n "${VALGRIND_BLOCKS:-8}" | cut -d' ' -f1); do
+              $(grep -v 'target avx2' "$T/graphs/blocks" | head -n "${VALGRIND_BLOCKS:-8}" | cut -d' ' -f1) \
+              "$T/regressions/threads_generic.lua"; do
     cp "$spec" "$T/valgrind/" && echo "$T/valgrind/$(basename "$spec")" >>"$T/valgrind/list"
   done
   export CASE_CFLAGS="-O1 -g -mavx2 -mfma" CASE_RUN="$VG"
@@ -610,6 +615,15 @@ expect "--emit-spec on a Lua spec" 2 "ONNX model" -- $cg --emit-spec $ds
 # Fused blocks (specs/shufflenet_v2_block.lua's branches: 1x1 -> depthwise -> 1x1, 28x28 out)
 sb=specs/shufflenet_v2_block.lua
 expect "--fuse with a mode it lacks" 2 "--fuse takes auto, all or off" -- $cg --fuse some $sb
+expect "--threads 0" 2 "option --threads needs a positive integer" -- $cg --threads 0 $sb
+expect "--threads with --fuse all" 2 "--fuse all runs blocks on one thread" -- $cg --threads 2 --fuse all $sb
+expect "--threads with --tune" 2 "leave out --threads" -- $cg --tune --threads 2 $sb
+# --threads 2 on the block spec: no blocks; every 1x1 and depthwise layer cut
+if expect "--threads 2 --summary $sb" 0 "" -- $cg --threads 2 --summary $sb; then
+  grep -q "^fused block" "$T/last.out" && fail "--threads 2 still fuses blocks" "$(grep '^fused' "$T/last.out")" || pass
+  grep -q "^threads: 2; 8 steps cut by output channels" "$T/last.out" && pass ||
+    fail "--threads 2 --summary $sb: the cut steps" "$(grep '^threads' "$T/last.out")"
+fi
 expect "band_rows that does not divide the rows" 2 "band_rows=5: it must divide the block's 28 output rows" -- \
   $cg --fuse all --knob u2_pw1_block:band_rows=5 $sb
 expect "a knob a block lacks" 2 "a block's one knob is band_rows" -- $cg --fuse all --knob u2_pw1_block:rows=2 $sb

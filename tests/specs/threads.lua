@@ -1,0 +1,31 @@
+-- --threads 3: each layer's output channels cut into three slices, one per
+-- thread, that meet after it.  Cuts: by output channel (3x3, 1x1 at
+-- unit and stride 2 (its gathered pixels in scratch of each slice's own),
+-- linear), by whole groups (grouped 3x3, depthwise with two outputs per
+-- channel), channel by channel (add, the SE product with its C x 1 x 1
+-- factor, batchnorm alone, pools, global pool); not cut (concat, shuffle,
+-- slice), on thread 0.  Channel counts that three does not divide; a
+-- layer of two channels (fewer slices than threads); batch 2.
+-- threads: 3
+-- targets: avx512 avx2 generic
+return net "threads" {
+  batch = 2,
+  outputs = {"fc", "cat_shuffled"},
+  input "x" {C = 5, H = 13, W = 11},
+  conv "stem" {out = 40, k = 3, pad = 1}, relu "stem_relu" {},
+  dwconv "dw" {k = 3, pad = 1, mult = 2}, relu6 "dw_relu" {},
+  pwconv "pw" {out = 52}, batchnorm "pw_bn" {},
+  conv "grouped" {out = 52, k = 3, pad = 1, groups = 4},
+  add "sum" {from = {"pw_bn", "grouped"}},
+  batchnorm "alone_bn" {from = "sum"},
+  gap "se_pool" {}, pwconv "se_down" {out = 2}, relu "se_relu" {},
+  pwconv "se_up" {out = 52}, hardsigmoid "se_gate" {},
+  mul "se" {from = {"alone_bn", "se_gate"}},
+  pwconv "down" {out = 36, stride = 2},
+  maxpool "mp" {k = 3, stride = 2, pad = 1, from = "se"},
+  avgpool "ap" {k = 3, stride = 2, pad = 1, from = "se"},
+  concat "cat" {from = {"mp", "ap"}},
+  shuffle "cat_shuffled" {groups = 2},
+  slice "half" {start = 0, stop = 52, from = "cat_shuffled"},
+  gap "pool" {from = "down"}, flatten "flat" {}, linear "fc" {out = 19},
+}
