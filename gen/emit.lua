@@ -343,7 +343,7 @@ local function thread_calls(plan, t, per_sample)
     for _, s in ipairs(phase.slices or (t == 0 and phase.steps) or {}) do
       if s.thread == nil or s.thread == t then lines[#lines + 1] = call_of(plan, s, per_sample) end
     end
-    lines[#lines + 1] = "convgen_meet(&run->meeting);"
+    lines[#lines + 1] = string.format("convgen_meet(&%s_meeting);", plan.prefix)
   end
   return lines
 end
@@ -398,7 +398,11 @@ local function threaded_forward(plan)
   out[#out + 1] = string.format("struct %s_run {\n  float *arena;", prefix)
   for _, io in ipairs(plan.inputs) do out[#out + 1] = string.format("  const float *%s;", io.param) end
   for _, io in ipairs(plan.outputs) do out[#out + 1] = string.format("  float *%s;", io.param) end
-  out[#out + 1] = "  convgen_meeting meeting;\n};\n"
+  out[#out + 1] = "};\n"
+  -- Not in the run, which is on the caller's stack: a worker may still be
+  -- reading the last meeting's round when the caller has returned.  One
+  -- call at a time has the workers, so one meeting serves them all.
+  out[#out + 1] = string.format("static convgen_meeting %s_meeting;\n", prefix)
   local function program(comment, fn, calls)
     out[#out + 1] = string.format("/* %s */\nstatic void %s(struct %s_run *run)\n{", comment, fn, prefix)
     out[#out + 1] = "  float *restrict arena = run->arena;"

@@ -19,7 +19,7 @@ static struct {
 } ${prefix}_pool = {.busy = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 static void (*const ${prefix}_parts[${workers}])(struct ${prefix}_run *) = {${table.concat(parts, ", ")}};
-static const int ${prefix}_worker_index[${workers}] = {${table.concat(indices, ", ")}};
+static int ${prefix}_worker_index[${workers}] = {${table.concat(indices, ", ")}};
 
 static void *${prefix}_worker(void *arg)
 {
@@ -48,7 +48,7 @@ static int ${prefix}_workers_ready(void)
 {
   while (${prefix}_pool.started >= 0 && ${prefix}_pool.started < ${workers}) {
     const int t = ${prefix}_pool.started;
-    if (pthread_create(&${prefix}_pool.thread[t], NULL, ${prefix}_worker, (void *)&${prefix}_worker_index[t]) != 0) {
+    if (pthread_create(&${prefix}_pool.thread[t], NULL, ${prefix}_worker, &${prefix}_worker_index[t]) != 0) {
       ${prefix}_pool.started = -1 - t; /* the first t still run: stop_threads ends them */
       return 0;
     }
@@ -64,7 +64,6 @@ void ${prefix}_forward_with(float *restrict arena, ${table.concat(params, ", ")}
 $for _, name in ipairs(names) do
   run.${name} = ${name};
 $end
-  run.meeting.arrived = run.meeting.round = 0;
   if (pthread_mutex_trylock(&${prefix}_pool.busy) != 0) {
     ${prefix}_alone(&run);
     return;

@@ -8,7 +8,7 @@ $-- (more threads than free cores) is not kept waiting by the spinner.
    clang have them in C99 mode, which C11's <stdatomic.h> is not. */
 typedef struct {
   int arrived; /* threads at the meeting now */
-  int round;   /* meetings so far; the last to arrive moves it on */
+  unsigned round; /* meetings so far (wrapping); the last to arrive moves it on */
 } convgen_meeting;
 
 #if !defined(__GNUC__)
@@ -36,10 +36,10 @@ static void convgen_wait_a_little(int spins)
    is then visible to all. */
 static void convgen_meet(convgen_meeting *m)
 {
-  const int round = __atomic_load_n(&m->round, __ATOMIC_ACQUIRE);
+  const unsigned round = __atomic_load_n(&m->round, __ATOMIC_ACQUIRE);
   if (__atomic_add_fetch(&m->arrived, 1, __ATOMIC_ACQ_REL) == ${threads}) {
     __atomic_store_n(&m->arrived, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&m->round, round + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&m->round, round + 1u, __ATOMIC_RELEASE);
     return;
   }
   for (int spins = 0; __atomic_load_n(&m->round, __ATOMIC_ACQUIRE) == round; ++spins)

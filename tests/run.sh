@@ -464,7 +464,9 @@ for n in "${names[@]}"; do
   [ -f "out/$n.c" ] && [ "$(stat -c %s "out/$n.c")" -lt 5000000 ] && strict_files+=("out/$n.c")
 done
 mkdir -p "$T/strict"
-files=("${strict_files[@]}" $(ls "$T"/graphs/*.c 2>/dev/null | grep -v '_ref\.c$'))
+# and a net on three threads (the regressions group generated it): its
+# workers, meetings and per-thread programs
+files=("${strict_files[@]}" $(ls "$T"/graphs/*.c 2>/dev/null | grep -v '_ref\.c$') "$T/regressions/threads_avx512.c")
 printf '%s\n' "${files[@]}" | xargs -r -P "$JOBS" -I{} bash tests/run.sh --job strict {}
 for f in "${files[@]}"; do
   out=$T/strict/$(echo "$f" | tr / _)
