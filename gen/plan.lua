@@ -614,6 +614,14 @@ function M.plan(graph, options)
   for i, io in ipairs(plan.outputs) do io.real = outputs[i] end
   local reserved = {}
   for _, suffix in ipairs{"_forward", "_forward_with", "_arena"} do reserved[plan.prefix .. suffix] = true end
+  if (options.threads or 1) > 1 then
+    -- the names emit.lua and templates/thread_pool.c.tpl give the threads' code
+    for _, suffix in ipairs{"_run", "_meeting", "_alone", "_pool", "_parts", "_worker", "_worker_index",
+                            "_workers_ready", "_stop_threads"} do
+      reserved[plan.prefix .. suffix] = true
+    end
+    for t = 0, options.threads - 1 do reserved[plan.prefix .. "_thread" .. t] = true end
+  end
   for act in pairs(activations) do reserved["act_" .. act] = true end
   local fns = function_names(steps, reserved)
   name_parameters(plan, fns, reserved)
