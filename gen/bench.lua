@@ -85,7 +85,7 @@ function M.bundle(plan, net_c, options)
   end
   return net_c .. template.render("benchnet.c.tpl", {name = plan.name, prefix = plan.prefix, batch = plan.batch,
     tensors = tensors, steps = steps, inputs = inputs, outputs = outputs,
-    forward_args = table.concat(args, ", "), workspace_floats = plan.arena_floats}, {})
+    forward_args = table.concat(args, ", "), workspace_floats = plan.arena_floats, threads = plan.threads}, {})
 end
 
 return M

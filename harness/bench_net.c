@@ -54,6 +54,7 @@ struct options {
   const char *families;      /* comma-separated, or NULL for all */
   unsigned impls;            /* bit i: implementation i (impl_name) */
   int impls_given, steps, net, keep_going;
+  int threads;               /* the peers' whole nets; 0: as many as the net's */
   const char *facts, *rss;
   uint64_t seed;
   double tol;
@@ -71,6 +72,11 @@ enum { I_GENERATED, I_TUNED, I_REFERENCE, N_OWN };
 static const char *impl_name(int i) {
   static const char *const own[N_OWN] = {"generated", "tuned", "reference"};
   return i < N_OWN ? own[i] : peers[i - N_OWN]->name;
+}
+
+/* Threads for a peer's whole net. */
+static int peer_threads(const struct options *o, const struct bench_net *net) {
+  return o->threads ? o->threads : net->threads;
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -505,7 +511,8 @@ static int check_and_register(struct bench_case *c, int first_case, const struct
     if (r->kind == IMPL_PEER) {
       char why[256] = "";
       r->peer = peers[i - N_OWN];
-      r->chain = r->peer->create(c->net, c->first, c->last, why, sizeof why);
+      int threads = c->whole ? peer_threads(o, c->net) : 1;
+      r->chain = r->peer->create(c->net, c->first, c->last, threads, why, sizeof why);
       if (!r->chain) {
         fact_check(impl, "unsupported", NAN, why, 0, &first_fact);
         fprintf(stderr, "bench_net: %s / %s: %s cannot run it: %s\n", c->net->name, label, impl, why);
@@ -589,7 +596,7 @@ static int tuned_match(const struct bench_net *a, const struct bench_net *b, cha
 
 static const char usage_text[] =
     "usage: NAME_bench [--families=LIST] [--impls=LIST] [--no-steps] [--no-net] [--keep-going]\n"
-    "                  [--facts=FILE] [--rss=IMPL] [--seed=N] [--tol=X] [--benchmark_...]\n"
+    "                  [--facts=FILE] [--rss=IMPL] [--threads=N] [--seed=N] [--tol=X] [--benchmark_...]\n"
     "  --families=LIST  time only steps of these kernel families (conv,gconv,dwconv,pwconv,...)\n"
     "  --impls=LIST     check and time only these of generated,tuned,reference,xnnpack,onednn\n"
     "                   (default: all there are); the reference checks the others regardless\n"
@@ -598,6 +605,8 @@ static const char usage_text[] =
     "                   also prints 'bench_net: WRONG STEP IMPL ERROR' (STEP 'forward': the net)\n"
     "  --facts=FILE     write what was checked (per case: shape, MACs, bytes, errors) as JSON\n"
     "  --rss=IMPL       run only IMPL's whole net (generated, xnnpack, onednn); print peak RSS\n"
+    "  --threads=N      run the peers' whole nets on N threads (default: as many as the\n"
+    "                   generated net, convgen --threads); their steps run on one\n"
     "  --seed=N         inputs' seed (1);  --tol=X: normalized error allowed (1e-4)\n"
     "  --benchmark_...  Google Benchmark's flags: filter, min_time, repetitions, out, ...\n";
 
@@ -653,6 +662,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
       o->impls = impls_of(a + 8);
       if (!o->impls) return usage("--impls takes a list of generated, tuned, reference, xnnpack, onednn");
       o->impls_given = 1;
+    } else if (strncmp(a, "--threads=", 10) == 0) {
+      long n = strtol(a + 10, &end, 10);
+      if (*end || end == a + 10 || n < 1 || n > 256) return usage("--threads takes a number from 1 to 256");
+      o->threads = (int)n;
     } else if (strncmp(a, "--seed=", 7) == 0) {
       o->seed = strtoull(a + 7, &end, 10);
       if (*end || end == a + 7) return usage("--seed takes a number");
@@ -683,7 +696,7 @@ static long max_rss_kb(void) {
   return u.ru_maxrss;
 }
 
-static int report_rss(const struct bench_net *net, const char *impl, uint64_t seed) {
+static int report_rss(const struct bench_net *net, const char *impl, int threads, uint64_t seed) {
   long before = max_rss_kb();
   struct bench_case c;
   init_case(&c, net, 0, net->n_steps - 1, 1, seed);
@@ -696,7 +709,7 @@ static int report_rss(const struct bench_net *net, const char *impl, uint64_t se
       if (strcmp(peers[i]->name, impl) == 0) p = peers[i];
     if (!p) return usage("--rss takes generated, xnnpack or onednn");
     char why[256] = "";
-    void *chain = p->create(net, 0, net->n_steps - 1, why, sizeof why);
+    void *chain = p->create(net, 0, net->n_steps - 1, threads, why, sizeof why);
     if (!chain) {
       printf("{\"implementation\": \"%s\", \"unsupported\": \"%s\"}\n", impl, why);
       return 0;
@@ -715,7 +728,7 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o) != 0) return 2;
   const struct bench_net *net = &convgen_bench_net;
   bench_tolerance = o.tol;
-  if (o.rss) return report_rss(net, o.rss, o.seed);
+  if (o.rss) return report_rss(net, o.rss, peer_threads(&o, net), o.seed);
   if (o.net && !&convgen_ref_graph) {
     fprintf(stderr, "bench_net: this binary has no whole-network reference (convgen_ref_graph); try --no-net\n");
     return 2;
@@ -743,8 +756,10 @@ int main(int argc, char **argv) {
   if (facts) {
     fprintf(facts, "{\"net\": ");
     json_string(facts, net->name);
-    fprintf(facts, ", \"batch\": %d, \"workspace_bytes\": %ld, \"cases\": [", net->batch,
-            net->workspace_floats * (long)sizeof(float));
+    fprintf(facts, ", \"batch\": %d, \"threads\": %d, \"peer_threads\": %d, ", net->batch, net->threads,
+            peer_threads(&o, net));
+    if (tuned) fprintf(facts, "\"tuned_threads\": %d, ", tuned->threads);
+    fprintf(facts, "\"workspace_bytes\": %ld, \"cases\": [", net->workspace_floats * (long)sizeof(float));
   }
   int failures = 0, cases = 0, registered = 0;
   for (int s = 0; o.steps && s < net->n_steps; s++) {

@@ -1,9 +1,15 @@
 #!/bin/sh
-# bench_report.sh DIR NET_COMPILER BENCH_ARGS: docs/benchmarks.md (to stdout)
+# bench_report.sh DIR NET_COMPILER BENCH_ARGS [THREADS]: docs/benchmarks.md (to stdout)
 # from the results `make bench-peers` left in DIR.  `make bench-report`
 # runs both; nothing in the page is typed by hand.
 set -e
-dir=$1 compiler=$2 bench_args=$3
+dir=$1 compiler=$2 bench_args=$3 threads=${4:-1}
+if [ "$threads" = 1 ]; then
+  threads_line="One thread everywhere"
+else
+  threads_line="The whole forward passes on $threads threads (convgen's generated with \`--threads $threads\`,
+  XNNPACK on its pthreadpool, oneDNN on OpenMP, PyTorch's intra-op threads), every step alone on one"
+fi
 
 package_version() {
   dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"
@@ -27,8 +33,8 @@ Do not edit it by hand.
 - Caches: $(lscpu | sed -n 's/^L\([123][di]*\) cache: *\(.*\)/L\1 \2/p' | tr '\n' ';' | sed 's/;$//; s/;/; /g')
 - Compiler for the generated code: $($compiler --version 2>/dev/null | head -n 1 || true) (\`${compiler}\`)
 - Libraries (Debian): XNNPACK $(package_version libxnnpack0), oneDNN $(package_version libdnnl2), Google Benchmark $(package_version libbenchmark1debian), PyTorch $(package_version python3-torch)
-- Command: \`make bench-peers\` with \`BENCH_ARGS=$bench_args\`
-- One thread everywhere, fp32, batch as in the spec. Times are medians of the repetitions, which
+- Command: \`make bench-peers THREADS=$threads\` with \`BENCH_ARGS=$bench_args\`
+- $threads_line; fp32, batch as in the spec. Times are medians of the repetitions, which
   run interleaved at random with every other case's: the noise on this shared machine comes in
   bursts of seconds, and in order a burst would land on one implementation. \`[min – max]\` is the
   spread over the repetitions.
@@ -55,7 +61,7 @@ What each implementation runs:
   Weights, inputs and outputs are NCHW; the weights of 16384 floats or more are assembled in
   from a binary file (\`--weights-bin\`), the others are C text.
 - xnnpack: XNNPACK's f32 NHWC operators (convolution with its bias and clamp fused, add, global
-  average pooling, fully connected), no thread pool, set up once. Inputs are converted to NHWC
+  average pooling, fully connected), set up once. Inputs are converted to NHWC
   outside the timed region.
 - onednn: oneDNN's convolution primitive with memory format \`any\` and post-op activations, plus
   binary add, pooling and inner product. Each tensor stays in the layout its producer chose, and

@@ -201,10 +201,14 @@ def family_table(rows, roof):
     return lines
 
 
-def summary_table(rows, torch, roof, impls):
+def summary_table(rows, torch, roof, impls, threads):
+    """threads: what each implementation's whole pass runs on; its % of
+    peak is of that many cores' peak (the layers' sums are on one)."""
     sums = totals(rows, impls)
     whole = next((r for r in rows if r["case"]["family"] == "net"), None)
-    lines = ["| implementation | sum of layer medians | whole forward pass: median [min – max] | GFLOP/s | % of peak FMA |",
+    cores = "" if all(n == 1 for n in threads.values()) else ", of as many cores as its threads"
+    lines = ["| implementation | sum of layer medians | whole forward pass: median [min – max] | GFLOP/s | "
+             f"% of peak FMA{cores} |",
              "|---|---:|---:|---:|---:|"]
     for impl in impls:
         s = sums[impl]
@@ -215,14 +219,15 @@ def summary_table(rows, torch, roof, impls):
         if r:
             gflops = whole["flops"] / (r["median"] / 1e3) / 1e9
             fwd = f"{fmt_ms(r['median'])} [{fmt_ms(r['min'])} – {fmt_ms(r['max'])}] ms"
-            lines.append(f"| {impl} | {total} | {fwd} | {gflops:.1f} | {100 * gflops * 1e9 / roof.flops:.1f}% |")
+            peak = roof.flops * threads.get(impl, 1)
+            lines.append(f"| {impl} | {total} | {fwd} | {gflops:.1f} | {100 * gflops * 1e9 / peak:.1f}% |")
         else:
             lines.append(f"| {impl} | {total} | — | — | — |")
     for t in torch:
         gflops = t["gflops"]
         lines.append(f"| {t['name'].split('/')[-1]} (PyTorch {torch_version(t)}) | — | "
                      f"{fmt_ms(t['median_ms'])} [{fmt_ms(t['min_ms'])} – {fmt_ms(t['max_ms'])}] ms | "
-                     f"{gflops:.1f} | {100 * gflops * 1e9 / roof.flops:.1f}% |")
+                     f"{gflops:.1f} | {100 * gflops * 1e9 / (roof.flops * threads['pytorch']):.1f}% |")
     return lines
 
 
@@ -321,10 +326,15 @@ def main():
         if torch:
             _torch_meta.update(torch)
         torch_rows = torch["results"] if torch and any(r["case"]["family"] == "net" for r in rows) else []
-        md += ["", f"### {net} (batch {facts['batch']})", ""] + case_table(net, rows, impls)
+        threads = {impl: facts.get("peer_threads", 1) for impl in impls}
+        threads.update(generated=facts.get("threads", 1), reference=1, tuned=facts.get("tuned_threads", 1),
+                       pytorch=torch.get("threads", 1) if torch else 1)
+        on = ", ".join(f"{impl} {n}" for impl, n in threads.items() if impl in impls + ["pytorch"] and n != 1)
+        md += ["", f"### {net} (batch {facts['batch']}" + (f"; whole-pass threads: {on}" if on else "") + ")", ""]
+        md += case_table(net, rows, impls)
         md += ["", f"Per kind of layer, {net} (sums of per-layer medians; layers every implementation ran):", ""]
         md += family_table(rows, roof)
-        md += ["", f"Totals for {net}:", ""] + summary_table(rows, torch_rows, roof, impls)
+        md += ["", f"Totals for {net}:", ""] + summary_table(rows, torch_rows, roof, impls, threads)
         tuned_path = os.path.join(args.dir, f"{net}.tuned.json")
         ratio, ratio_text = tuned_ratio(rows, results_by_name(load_json(tuned_path))
                                         if os.path.exists(tuned_path) else None)

@@ -1,4 +1,4 @@
-"""Time a torchvision model in PyTorch on one CPU thread.
+"""Time a torchvision model in PyTorch on one CPU thread (or --threads N).
 
 This is a peer for convgen's own benchmarks: the same network (the specs
 mobilenet_v2.lua, shufflenet_v2.lua and resnext50.lua mirror torchvision's
@@ -14,24 +14,35 @@ compared so that a layout which computes something wrong cannot win.
 
 Run it with Debian's interpreter, which is where python3-torch lives:
 
-    /usr/bin/python3 harness/bench_torch.py [--model NAME] [--runs N]
+    /usr/bin/python3 harness/bench_torch.py [--model NAME] [--runs N] [--threads N]
                                             [--warmup N] [--batch N] [--json FILE]
 """
 
 import os
+import sys
+
+
+def threads_asked(argv):
+    """--threads N or --threads=N from argv, 1 without; argparse checks it."""
+    for i, a in enumerate(argv):
+        value = a[len("--threads="):] if a.startswith("--threads=") else (
+            argv[i + 1] if a == "--threads" and i + 1 < len(argv) else None)
+        if value is not None:
+            return value if value.isdigit() and int(value) >= 1 else "1"
+    return "1"
+
 
 # Debian's PyTorch uses OpenBLAS (and OpenMP) threads that torch.set_num_threads
 # does not control, and the thread pools are sized when the libraries load.
 # So the limits must be in the environment before torch is imported.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+    os.environ[_var] = threads_asked(sys.argv[1:])
 
 import argparse
 import copy
 import json
 import resource
 import statistics
-import sys
 import time
 
 try:
@@ -61,20 +72,22 @@ INPUT_SHAPE = (3, 224, 224)
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Time a torchvision model on one CPU thread.")
+        description="Time a torchvision model on one CPU thread (or --threads N).")
     parser.add_argument("--model", choices=sorted(MODELS), default="mobilenet_v2",
                         help="which network (default mobilenet_v2)")
     parser.add_argument("--runs", type=int, default=20,
                         help="timed runs per memory format (default 20)")
     parser.add_argument("--warmup", type=int, default=5,
                         help="untimed runs first, per format (default 5)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="intra-op threads (default 1)")
     parser.add_argument("--batch", type=int, default=1,
                         help="images per forward pass (default 1)")
     parser.add_argument("--json", metavar="FILE",
                         help="also write the results as JSON to FILE")
     args = parser.parse_args(argv)
-    if args.runs < 1 or args.warmup < 0 or args.batch < 1:
-        parser.error("--runs and --batch must be >= 1, --warmup >= 0")
+    if args.runs < 1 or args.warmup < 0 or args.batch < 1 or args.threads < 1:
+        parser.error("--runs, --batch and --threads must be >= 1, --warmup >= 0")
     return args
 
 
@@ -190,12 +203,12 @@ def print_table(report, diff, norm):
 
 def main(argv):
     args = parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     # Inter-op threads only matter for parallel graph branches, but pin them
     # too; this must happen before any parallel work starts.
     torch.set_num_interop_threads(1)
     threads = torch.get_num_threads()
-    if threads != 1:
+    if threads != args.threads:
         sys.stderr.write("bench_torch.py: warning: torch reports %d threads\n"
                          % threads)
 

@@ -73,6 +73,10 @@ struct bench_net {
   const int *outputs;
   long workspace_floats;
   void (*forward_with)(float *workspace, const float *const *in, float *const *out);
+  /* Threads forward_with runs on (convgen --threads; 1 without).  The
+     peers' whole networks run on as many, unless --threads says otherwise.
+     The steps are the whole layers, each on one thread. */
+  int threads;
 };
 
 extern const struct bench_net convgen_bench_net;

@@ -29,8 +29,10 @@ int bench_chain_io(const struct bench_net *net, int first, int last, struct chai
 struct peer {
   const char *name;
   /* Returns NULL with why filled if the peer cannot run these steps
-     (an operator it lacks, a failed setup). */
-  void *(*create)(const struct bench_net *net, int first, int last, char *why, size_t why_size);
+     (an operator it lacks, a failed setup).  The chain runs on `threads`
+     threads of the library's own pool; create and run are called from
+     the same thread. */
+  void *(*create)(const struct bench_net *net, int first, int last, int threads, char *why, size_t why_size);
   /* inputs[k]: batch x C x H x W floats of chain input k, NCHW. */
   void (*load)(void *chain, const float *const *inputs);
   /* The timed part.  Returns 0, or -1 if the library reported an error. */

@@ -3,7 +3,8 @@
 ** (harness/peer.h) the generated code is compared with.
 **
 ** A chain is built the way a careful oneDNN user builds a network for
-** inference on one CPU thread:
+** inference on a given number of CPU threads (one, unless the benchmark
+** asks for more):
 **   - every primitive is forward_inference and lets oneDNN choose its
 **     layouts where it can (`any` for conv and inner product src, weights
 **     and dst; `any` dst for pooling and binary); the others work in the
@@ -92,6 +93,7 @@ struct chain {
   char *why;
   size_t why_size;
   int failed;
+  int threads;                   /* OpenMP threads it is planned and run on */
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -124,41 +126,48 @@ static int unknown(struct chain *c, const char *what, int value) {
     if (try_status_ != dnnl_success) return fail((c), try_status_, (what)); \
   } while (0)
 
-/* ---- one thread ---------------------------------------------------------- */
+/* ---- threads ------------------------------------------------------------ */
 
-/* The benchmark compares single-threaded code.  Debian's libdnnl runs on
-   OpenMP (libgomp, see `ldd`), which reads OMP_NUM_THREADS when it is
-   loaded, at program start, so setting the variable here would be too
-   late.  omp_set_num_threads(1) sets the calling thread's limit instead:
-   oneDNN asks omp_get_max_threads() both when it plans a primitive and when
-   it runs one, and with 1 it runs inline and libgomp starts no workers.  It
-   has to happen before the first primitive is planned and on the thread
-   that runs them (the driver's main thread does both).  We find the
-   function at run time because the link line names only -ldnnl, not
-   libgomp; dlopen(NULL) searches every library loaded at startup. */
-static int limit_to_one_thread(char *why, size_t why_size) {
+/* Debian's libdnnl runs on OpenMP (libgomp, see `ldd`), which reads
+   OMP_NUM_THREADS when it is loaded, at program start, so setting the
+   variable here would be too late.  omp_set_num_threads(n) sets the calling
+   thread's limit instead: oneDNN asks omp_get_max_threads() both when it
+   plans a primitive and when it runs one, so the limit is set before each
+   (chains of different thread counts live in one process); with 1 it runs
+   inline and libgomp starts no workers.  We find the functions at run time
+   because the link line names only -ldnnl, not libgomp; dlopen(NULL)
+   searches every library loaded at startup. */
+static void (*omp_set_threads)(int);
+static int (*omp_max_threads)(void);
+
+static int find_openmp(char *why, size_t why_size) {
   unsigned runtime = dnnl_version()->cpu_runtime;
-  if (runtime == DNNL_RUNTIME_SEQ) return 0;
+  if (runtime == DNNL_RUNTIME_SEQ || omp_set_threads) return 0;
   if (runtime != DNNL_RUNTIME_OMP) {
     snprintf(why, why_size, "libdnnl's CPU runtime is %u, neither OpenMP nor sequential: "
-             "cannot limit it to one thread", runtime);
+             "cannot set its threads", runtime);
     return -1;
   }
-  void (*set_threads)(int) = NULL;
-  int (*max_threads)(void) = NULL;
   void *self = dlopen(NULL, RTLD_LAZY), *set_sym = NULL, *max_sym = NULL;
   if (self) set_sym = dlsym(self, "omp_set_num_threads"), max_sym = dlsym(self, "omp_get_max_threads");
   /* memcpy: ISO C has no conversion from void * to a function pointer. */
-  if (set_sym) memcpy(&set_threads, &set_sym, sizeof set_threads);
-  if (max_sym) memcpy(&max_threads, &max_sym, sizeof max_threads);
-  if (set_threads) set_threads(1);
+  if (set_sym && max_sym) {
+    memcpy(&omp_set_threads, &set_sym, sizeof omp_set_threads);
+    memcpy(&omp_max_threads, &max_sym, sizeof omp_max_threads);
+  }
   if (self) dlclose(self);
-  if (!max_threads || max_threads() != 1) {
-    snprintf(why, why_size, "libdnnl runs on OpenMP but omp_set_num_threads(1) did not take "
-             "(OpenMP runtime not found)");
+  if (!omp_set_threads) {
+    snprintf(why, why_size, "libdnnl runs on OpenMP but the OpenMP runtime was not found");
     return -1;
   }
   return 0;
+}
+
+/* 0 if oneDNN will plan and run on n threads from here on. */
+static int use_threads(int n) {
+  if (dnnl_version()->cpu_runtime == DNNL_RUNTIME_SEQ) return n == 1 ? 0 : -1;
+  omp_set_threads(n);
+  return omp_max_threads() == n ? 0 : -1;
 }
 
 /* ---- memory --------------------------------------------------------------- */
@@ -974,10 +983,13 @@ static void onednn_destroy(void *chain) {
   free(c);
 }
 
-static void *onednn_create(const struct bench_net *net, int first, int last, char *why, size_t why_size) {
-  static int one_thread;   /* set once, before anything is planned */
-  if (!one_thread && limit_to_one_thread(why, why_size) != 0) return NULL;
-  one_thread = 1;
+static void *onednn_create(const struct bench_net *net, int first, int last, int threads, char *why,
+                           size_t why_size) {
+  if (find_openmp(why, why_size) != 0) return NULL;
+  if (use_threads(threads) != 0) {
+    snprintf(why, why_size, "oneDNN cannot be set to run on %d threads", threads);
+    return NULL;
+  }
   struct chain *c = malloc(sizeof *c);
   dnnl_engine_t engine = NULL;
   dnnl_status_t s = dnnl_engine_create(&engine, dnnl_cpu, 0);
@@ -989,6 +1001,7 @@ static void *onednn_create(const struct bench_net *net, int first, int last, cha
   dnnl_format_tag_t favourite;
   dnnl_memory_desc_t *plan = plan_layouts(net, engine, &favourite);
   int ok = init_chain(c, net, engine, why, why_size) == 0;
+  c->threads = threads;
   c->layouts = plan, c->favourite = favourite;
   if (ok && (s = dnnl_stream_create(&c->stream, engine, dnnl_stream_default_flags)) != dnnl_success)
     ok = fail(c, s, "stream_create") == 0;
@@ -1001,6 +1014,7 @@ static void *onednn_create(const struct bench_net *net, int first, int last, cha
 
 static void onednn_load(void *chain, const float *const *inputs) {
   struct chain *c = chain;
+  use_threads(c->threads);
   for (int k = 0; k < c->io.n_inputs; k++) {
     struct transfer *x = &c->in[k];
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, x->user}, {DNNL_ARG_TO, x->inner}};
@@ -1014,6 +1028,7 @@ static void onednn_load(void *chain, const float *const *inputs) {
 
 static int onednn_run(void *chain) {
   struct chain *c = chain;
+  if (use_threads(c->threads) != 0) return -1;
   for (int i = 0; i < c->n_ops; i++)
     if (dnnl_primitive_execute(c->ops[i].prim, c->stream, c->ops[i].n_args, c->ops[i].args) != dnnl_success)
       return -1;
@@ -1022,6 +1037,7 @@ static int onednn_run(void *chain) {
 
 static void onednn_read(void *chain, float *const *outputs) {
   struct chain *c = chain;
+  use_threads(c->threads);
   for (int k = 0; k < c->io.n_outputs; k++) {
     struct transfer *x = &c->out[k];
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, x->inner}, {DNNL_ARG_TO, x->user}};

@@ -6,8 +6,10 @@
 ** step becomes one operator (one per input for add and concat), plus one
 ** or two for an activation it cannot fuse as a clamp (hardsigmoid, which
 ** XNNPACK lacks, is an add and a divide), all set up once at create on
-** fixed buffers, and run is xnn_run_operator over the list.  No thread
-** pool: one thread.  What it cannot run exactly is refused, with why.
+** fixed buffers, and run is xnn_run_operator over the list.  One thread,
+** or XNNPACK's pthreadpool of as many as asked for, given at setup (which
+** plans the work's division) and at run.  What it cannot run exactly is
+** refused, with why.
 ** Weights are re-laid out for XNNPACK at create; XNNPACK packs its own
 ** copy then, so none of that is timed.
 */
@@ -32,6 +34,7 @@ struct xnn_chain {
   size_t bytes;
   int n_ops, max_ops;
   xnn_operator_t *ops;
+  pthreadpool_t pool;          /* NULL: the calling thread alone */
 };
 
 static const char *status_text(enum xnn_status s) {
@@ -125,10 +128,10 @@ static int add_hardsigmoid(struct builder *b, size_t n, const float *in, float *
   size_t shape[1] = {n}, scalar[1] = {1};
   xnn_operator_t add = NULL, divide = NULL;
   enum xnn_status s = xnn_create_add_nd_f32(0, 6, 0, &add);
-  if (s == xnn_status_success) s = xnn_setup_add_nd_f32(add, 1, shape, 1, scalar, in, &three, out, NULL);
+  if (s == xnn_status_success) s = xnn_setup_add_nd_f32(add, 1, shape, 1, scalar, in, &three, out, b->ch->pool);
   if (keep(b, add, s, "hardsigmoid's add") != 0) return -1;
   s = xnn_create_divide_nd_f32(-INFINITY, INFINITY, 0, &divide);
-  if (s == xnn_status_success) s = xnn_setup_divide_nd_f32(divide, 1, shape, 1, scalar, out, &six, out, NULL);
+  if (s == xnn_status_success) s = xnn_setup_divide_nd_f32(divide, 1, shape, 1, scalar, out, &six, out, b->ch->pool);
   return keep(b, divide, s, "hardsigmoid's divide");
 }
 
@@ -139,15 +142,15 @@ static int add_activation(struct builder *b, enum bench_act act, size_t rows, si
   if (act == BENCH_HARDSIGMOID) return add_hardsigmoid(b, rows * c, in, out);
   if (act == BENCH_HARDSWISH) {
     s = xnn_create_hardswish_nc_f32(c, c, c, 0, &op);
-    if (s == xnn_status_success) s = xnn_setup_hardswish_nc_f32(op, rows, in, out, NULL);
+    if (s == xnn_status_success) s = xnn_setup_hardswish_nc_f32(op, rows, in, out, b->ch->pool);
   } else if (act == BENCH_SIGMOID) {
     s = xnn_create_sigmoid_nc_f32(c, c, c, 0, &op);
-    if (s == xnn_status_success) s = xnn_setup_sigmoid_nc_f32(op, rows, in, out, NULL);
+    if (s == xnn_status_success) s = xnn_setup_sigmoid_nc_f32(op, rows, in, out, b->ch->pool);
   } else {
     float lo, hi;
     if (clamp_of(b, act, &lo, &hi) != 0) return -1;
     s = xnn_create_clamp_nc_f32(c, c, c, lo, hi, 0, &op);
-    if (s == xnn_status_success) s = xnn_setup_clamp_nc_f32(op, rows, in, out, NULL);
+    if (s == xnn_status_success) s = xnn_setup_clamp_nc_f32(op, rows, in, out, b->ch->pool);
   }
   return keep(b, op, s, "activation");
 }
@@ -194,7 +197,7 @@ static int build_conv(struct builder *b) {
   free(w);
   if (s == xnn_status_success)
     s = xnn_setup_convolution2d_nhwc_f32(op, (size_t)net->batch, (size_t)x->h, (size_t)x->w,
-                                         b->ch->tensors[st->inputs[0]], main_target(b), NULL);
+                                         b->ch->tensors[st->inputs[0]], main_target(b), b->ch->pool);
   if (keep(b, op, s, "convolution") != 0) return -1;
   return finish_activation(b);
 }
@@ -219,7 +222,8 @@ static int build_linear(struct builder *b) {
   b->ch->bytes += in * out * sizeof(float);
   free(w);
   if (s == xnn_status_success)
-    s = xnn_setup_fully_connected_nc_f32(op, (size_t)net->batch, b->ch->tensors[st->inputs[0]], main_target(b), NULL);
+    s = xnn_setup_fully_connected_nc_f32(op, (size_t)net->batch, b->ch->tensors[st->inputs[0]], main_target(b),
+                                         b->ch->pool);
   if (keep(b, op, s, "fully connected") != 0) return -1;
   return finish_activation(b);
 }
@@ -238,7 +242,7 @@ static int build_add(struct builder *b) {
     const float *a = k == 1 ? b->ch->tensors[st->inputs[0]] : out;
     enum xnn_status s = xnn_create_add_nd_f32(lo, hi, 0, &op);
     if (s == xnn_status_success)
-      s = xnn_setup_add_nd_f32(op, 4, shape, 4, shape, a, b->ch->tensors[st->inputs[k]], out, NULL);
+      s = xnn_setup_add_nd_f32(op, 4, shape, 4, shape, a, b->ch->tensors[st->inputs[k]], out, b->ch->pool);
     if (keep(b, op, s, "add") != 0) return -1;
   }
   return finish_activation(b);
@@ -255,7 +259,7 @@ static int build_gap(struct builder *b) {
   enum xnn_status s = xnn_create_global_average_pooling_nwc_f32(c, c, c, lo, hi, 0, &op);
   if (s == xnn_status_success)
     s = xnn_setup_global_average_pooling_nwc_f32(op, (size_t)net->batch, (size_t)x->h * (size_t)x->w,
-                                                 b->ch->tensors[st->inputs[0]], main_target(b), NULL);
+                                                 b->ch->tensors[st->inputs[0]], main_target(b), b->ch->pool);
   if (keep(b, op, s, "global average pooling") != 0) return -1;
   return finish_activation(b);
 }
@@ -277,7 +281,7 @@ static int build_pool(struct builder *b) {
                                           c, c, c, lo, hi, 0, &op);
     if (s == xnn_status_success)
       s = xnn_setup_max_pooling2d_nhwc_f32(op, (size_t)net->batch, (size_t)x->h, (size_t)x->w,
-                                           b->ch->tensors[st->inputs[0]], main_target(b), NULL);
+                                           b->ch->tensors[st->inputs[0]], main_target(b), b->ch->pool);
   } else {
     /* XNNPACK averages over the pixels inside the image (TensorFlow's
        rule), which is count_include_pad = 0 only when there is padding. */
@@ -288,7 +292,7 @@ static int build_pool(struct builder *b) {
                                               0, &op);
     if (s == xnn_status_success)
       s = xnn_setup_average_pooling2d_nhwc_f32(op, (size_t)net->batch, (size_t)x->h, (size_t)x->w,
-                                               b->ch->tensors[st->inputs[0]], main_target(b), NULL);
+                                               b->ch->tensors[st->inputs[0]], main_target(b), b->ch->pool);
   }
   if (keep(b, op, s, "pooling") != 0) return -1;
   return finish_activation(b);
@@ -316,7 +320,7 @@ static int build_concat(struct builder *b) {
     xnn_operator_t op = NULL;
     enum xnn_status s = xnn_create_copy_nc_x32(c, c, total, 0, &op);
     if (s == xnn_status_success)
-      s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[k]], out + offset, NULL);
+      s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[k]], out + offset, b->ch->pool);
     if (keep(b, op, s, "copy") != 0) return -1;
     offset += c;
   }
@@ -334,10 +338,11 @@ static int build_affine(struct builder *b) {
   xnn_operator_t mul = NULL, add = NULL;
   enum xnn_status s = xnn_create_multiply_nd_f32(-INFINITY, INFINITY, 0, &mul);
   if (s == xnn_status_success)
-    s = xnn_setup_multiply_nd_f32(mul, 4, shape, 4, channel, b->ch->tensors[st->inputs[0]], st->scale, out, NULL);
+    s = xnn_setup_multiply_nd_f32(mul, 4, shape, 4, channel, b->ch->tensors[st->inputs[0]], st->scale, out,
+                                  b->ch->pool);
   if (keep(b, mul, s, "multiply") != 0) return -1;
   s = xnn_create_add_nd_f32(lo, hi, 0, &add);
-  if (s == xnn_status_success) s = xnn_setup_add_nd_f32(add, 4, shape, 4, channel, out, st->shift, out, NULL);
+  if (s == xnn_status_success) s = xnn_setup_add_nd_f32(add, 4, shape, 4, channel, out, st->shift, out, b->ch->pool);
   if (keep(b, add, s, "add") != 0) return -1;
   return finish_activation(b);
 }
@@ -362,7 +367,7 @@ static int build_mul(struct builder *b) {
   enum xnn_status s = xnn_create_multiply_nd_f32(lo, hi, 0, &op);
   if (s == xnn_status_success)
     s = xnn_setup_multiply_nd_f32(op, 4, shape0, 4, shape1, b->ch->tensors[st->inputs[0]],
-                                  b->ch->tensors[st->inputs[1]], main_target(b), NULL);
+                                  b->ch->tensors[st->inputs[1]], main_target(b), b->ch->pool);
   if (keep(b, op, s, "multiply") != 0) return -1;
   return finish_activation(b);
 }
@@ -380,12 +385,13 @@ static int build_shuffle(struct builder *b) {
   if (g == 1) {
     s = xnn_create_copy_nc_x32(c, c, c, 0, &op);
     if (s == xnn_status_success)
-      s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[0]], main_target(b), NULL);
+      s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[0]], main_target(b),
+                                b->ch->pool);
   } else {
     s = xnn_create_channel_shuffle_nc_x32(g, c / g, c, c, 0, &op);
     if (s == xnn_status_success)
       s = xnn_setup_channel_shuffle_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[0]],
-                                           main_target(b), NULL);
+                                           main_target(b), b->ch->pool);
   }
   if (keep(b, op, s, "channel shuffle") != 0) return -1;
   return finish_copy(b);
@@ -403,7 +409,7 @@ static int build_slice(struct builder *b) {
   enum xnn_status s = xnn_create_copy_nc_x32(c, c_in, c, 0, &op);
   if (s == xnn_status_success)
     s = xnn_setup_copy_nc_x32(op, pixels(net, st->output), b->ch->tensors[st->inputs[0]] + st->start,
-                              main_target(b), NULL);
+                              main_target(b), b->ch->pool);
   if (keep(b, op, s, "copy") != 0) return -1;
   return finish_copy(b);
 }
@@ -443,6 +449,7 @@ static void chain_destroy(void *p) {
   free(ch->tensors);
   free(ch->scratch);
   free(ch->ops);
+  if (ch->pool) pthreadpool_destroy(ch->pool);
   free(ch);
 }
 
@@ -461,7 +468,8 @@ static int allocate_tensors(struct xnn_chain *ch, int first, int last) {
   return 0;
 }
 
-static void *chain_create(const struct bench_net *net, int first, int last, char *why, size_t why_size) {
+static void *chain_create(const struct bench_net *net, int first, int last, int threads, char *why,
+                          size_t why_size) {
   static int initialized;
   enum xnn_status s = initialized ? xnn_status_success : xnn_initialize(NULL);
   if (s != xnn_status_success) {
@@ -480,6 +488,11 @@ static void *chain_create(const struct bench_net *net, int first, int last, char
   if (!ch->tensors || !ch->ops || bench_chain_io(net, first, last, &ch->io) != 0 ||
       allocate_tensors(ch, first, last) != 0) {
     snprintf(why, why_size, "out of memory, or too many chain inputs");
+    chain_destroy(ch);
+    return NULL;
+  }
+  if (threads > 1 && !(ch->pool = pthreadpool_create((size_t)threads))) {
+    snprintf(why, why_size, "pthreadpool_create(%d) failed", threads);
     chain_destroy(ch);
     return NULL;
   }
@@ -517,7 +530,7 @@ static void chain_load(void *p, const float *const *inputs) {
 static int chain_run(void *p) {
   struct xnn_chain *ch = p;
   for (int i = 0; i < ch->n_ops; i++)
-    if (xnn_run_operator(ch->ops[i], NULL) != xnn_status_success) return -1;
+    if (xnn_run_operator(ch->ops[i], ch->pool) != xnn_status_success) return -1;
   return 0;
 }
 

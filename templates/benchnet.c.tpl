@@ -52,5 +52,5 @@ static void cgb_forward_with(float *workspace, const float *const *in, float *co
 const struct bench_net convgen_bench_net = {
   "${name}", ${batch}, ${#tensors}, cgb_tensors, ${#steps}, cgb_steps,
   ${#inputs}, cgb_inputs, ${#outputs}, cgb_outputs,
-  ${workspace_floats}, cgb_forward_with
+  ${workspace_floats}, cgb_forward_with, ${threads}
 };
