@@ -96,6 +96,9 @@ local function comment(s)
   elseif s.part then
     lines[#lines + 1] = string.format(" * a band of the layer inside %s: channels %d floats apart in x, %d in y",
       s.block_fn, s.x_stride or s.x.H * s.x.W, s.y_stride or s.y.H * s.y.W)
+  elseif s.row_range then
+    lines[#lines + 1] = string.format(" * output rows %d to %d of the layer's %d, on thread %d; channels %d floats apart",
+      s.row_range[1], s.row_range[2] - 1, s.slice_of.y.H, s.thread, s.x_stride)
   elseif s.slice_of then
     lines[#lines + 1] = string.format(" * output channels %d to %d of the layer's %d, on thread %d",
       s.channels[1], s.channels[2] - 1, s.slice_of.y.C, s.thread)
@@ -103,6 +106,11 @@ local function comment(s)
     local mid = s.parts[2]
     lines[#lines + 1] = string.format(" * the %s and %s tensors exist a band at a time, in `scratch`",
       shape3(mid.x), shape3(mid.y))
+    if s.band_range then
+      local R = s.bands.R
+      lines[#lines + 1] = string.format(" * bands %d to %d (output rows %d to %d), on thread %d", s.band_range[1],
+        s.band_range[2], s.band_range[1] * R, s.band_range[2] * R + R - 1, s.thread)
+    end
   end
   local knobs = util.keys_sorted(s.knobs)
   if #knobs > 0 then
@@ -190,7 +198,7 @@ local function fused_functions(s, whole_parts)
   for _, n in ipairs(inst.counts) do out[#out + 1] = layer_function(inst.expand[n]) end
   out[#out + 1] = layer_function(inst.middle)
   out[#out + 1] = layer_function(inst.project)
-  out[#out + 1] = layer_function(s)
+  for _, t in ipairs(s.slices or {s}) do out[#out + 1] = layer_function(t) end
   return table.concat(out, "\n")
 end
 

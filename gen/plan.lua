@@ -25,9 +25,10 @@
 -- "concat_shuffle": {parts = {concat, shuffle}}), a residual add joined
 -- to the 1x1 layer that makes one of its addends (a "pwconv" step with
 -- residual = true, inputs {x, residual}, parts = {conv, add}), and the
--- arena planned by liveness.  With threads > 1, no blocks and no joined
--- residuals; each step that can be cut by channels gets step.slices, one
--- step per thread (split_for_threads).  The graph is not changed.
+-- arena planned by liveness.  With threads > 1, no joined residuals; each
+-- step that can be cut by channels gets step.slices, one step per thread,
+-- and each block step.thread_fns, its threads' stretches of bands
+-- (split_for_threads).  The graph is not changed.
 -- Shapes in steps are per sample: the forward pass loops over the batch.
 
 local util = require "util"
@@ -402,8 +403,11 @@ local ARRAY_SUFFIXES = {"_w", "_b", "_scale", "_shift"}
 -- How a step's channels may be cut: "out" (every slice reads the whole
 -- input), "groups" (a slice takes whole groups, inputs and outputs), or
 -- "local" (output channel c reads channel c of each input); nil: not cut,
--- the step runs on thread 0 alone.
+-- the step runs on thread 0 alone.  A fused block is cut by rows instead:
+-- each thread runs a stretch of its bands (gen/schedule.lua, which sizes
+-- the bands), so the wide tensor of each stretch stays in its core's L2.
 local function cut_of(s)
+  if s.kind == "block" then return "bands" end
   if s.kind == "conv" or s.kind == "pwconv" or s.kind == "gconv" or s.kind == "dwconv" then
     return s.groups > 1 and "groups" or "out"
   end
@@ -465,23 +469,70 @@ local function slice_step(s, cut, u0, u1, fn)
   return t
 end
 
+-- Rows [r0, r1) of a 1x1 layer as a step of its own: every output
+-- channel of those pixels, reading the same pixels of every input
+-- channel, with the whole layer's channel strides (x_stride, y_stride:
+-- what the pointwise kernels that run a block's bands take).
+local function row_slice(s, r0, r1, fn)
+  local t = {}
+  for k, v in pairs(s) do t[k] = v end
+  local W, plane = s.y.W, s.y.H * s.y.W
+  t.fn, t.slice_of, t.row_range = fn, s, {r0, r1}
+  t.x = {C = s.x.C, H = r1 - r0, W = W}
+  t.y = {C = s.y.C, H = r1 - r0, W = W}
+  t.input_shapes = {t.x}
+  t.x_stride, t.y_stride = plane, plane
+  t.input_offsets, t.output_offset = {r0 * W}, r0 * W
+  t.macs = s.macs * (r1 - r0) // s.y.H
+  return t
+end
+
+-- A 1x1 layer is cut by rows rather than by output channels where its
+-- image has more pixels than it has output channels (the projections
+-- that narrow a wide tensor, and the early layers): cut by channels,
+-- each thread would read the whole input for a few outputs; cut by rows,
+-- it reads its share of the input and the whole weights, which are then
+-- the smaller.
+local function cut_by_rows(s, threads)
+  return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 and #s.inputs == 1
+    and s.y.H >= threads and s.y.H * s.y.W > s.y.C
+end
+
+local function thread_fn(s, t, taken)
+  local fn = util.unique_c_names({s.fn .. "_thread" .. t}, taken)[1]
+  taken[fn] = true
+  for _, suffix in ipairs(ARRAY_SUFFIXES) do taken[fn .. suffix] = true end
+  return fn
+end
+
 -- Sets s.slices on every step that can be cut (those with at least one
--- unit per thread); `taken` keeps the slices' names apart.
+-- unit per thread), and a block's s.thread_fns, the names of its threads'
+-- stretches of bands; `taken` keeps the slices' names apart.
 local function split_for_threads(steps, threads, taken)
   for _, s in ipairs(steps) do
     local cut = cut_of(s)
     local units = cut == "groups" and s.groups or s.y.C
-    if cut and units >= threads then
+    if cut == "bands" then
+      s.thread_fns = {}
+      for t = 1, threads do s.thread_fns[t] = thread_fn(s, t - 1, taken) end
+    elseif cut and units >= threads then
       local points = cut_points(units, threads)
       s.slices = {}
       for t = 1, threads do
         if points[t + 1] > points[t] then
-          local fn = util.unique_c_names({s.fn .. "_thread" .. (t - 1)}, taken)[1]
-          taken[fn] = true
-          for _, suffix in ipairs(ARRAY_SUFFIXES) do taken[fn .. suffix] = true end
-          local slice = slice_step(s, cut, points[t], points[t + 1], fn)
+          local slice = slice_step(s, cut, points[t], points[t + 1], thread_fn(s, t - 1, taken))
           slice.thread = t - 1
           s.slices[#s.slices + 1] = slice
+        end
+      end
+      if cut_by_rows(s, threads) then
+        -- the schedule takes these where the kernel runs a stretch of rows
+        s.row_slices = {}
+        local rows = cut_points(s.y.H, threads)
+        for t = 1, threads do
+          local slice = row_slice(s, rows[t], rows[t + 1], s.slices[t].fn)
+          slice.thread = t - 1
+          s.row_slices[t] = slice
         end
       end
     end
@@ -647,19 +698,13 @@ function M.plan(graph, options)
   plan.layer_steps = steps
   plan.threads = options.threads or 1
   local fuse = options.fuse or "auto"
-  if plan.threads > 1 then
-    -- a block runs band after band, and a joined residual add in one
-    -- kernel's epilogue: neither is cut by channels yet
-    if fuse == "all" then util.usage("--fuse all runs blocks on one thread; it does not go with --threads") end
-    plan.steps = fuse ~= "off" and join_shuffles(steps, outputs, taken) or steps
-    split_for_threads(plan.steps, plan.threads, taken)
-  else
-    plan.steps = form_blocks(steps, outputs, fuse, taken, options.tuned)
-    if fuse ~= "off" then
-      plan.steps = join_shuffles(plan.steps, outputs, taken)
-      plan.steps = join_residuals(plan.steps, outputs, taken)
-    end
+  plan.steps = form_blocks(steps, outputs, fuse, taken, options.tuned)
+  if fuse ~= "off" then
+    plan.steps = join_shuffles(plan.steps, outputs, taken)
+    -- a residual add joined to a 1x1 kernel's epilogue is not cut yet
+    if plan.threads == 1 then plan.steps = join_residuals(plan.steps, outputs, taken) end
   end
+  if plan.threads > 1 then split_for_threads(plan.steps, plan.threads, taken) end
   for _, s in ipairs(steps) do
     pack_weights(s)
     for _, t in ipairs(s.slices or {}) do pack_weights(t) end

@@ -206,15 +206,21 @@ local function rows_in(mid, R) return (R - 1) * mid.sh + (mid.kh - 1) * mid.dh +
 
 local function band_bytes(mid, R) return 4 * mid.x.C * (rows_in(mid, R) * mid.x.W + R * mid.y.W) end
 
-local function block_knobs(s, given)
+-- threads: how many share the bands out; the tallest band that fits is
+-- taken among the heights that give every thread as many bands, if any.
+local function block_knobs(s, given, threads)
   local mid = s.parts[2]
-  local R = 1
+  local R, even = 1, nil
   for _, d in ipairs(divisors(mid.y.H)) do
-    if band_bytes(mid, d) <= BAND_BYTES then R = d end
+    if band_bytes(mid, d) <= BAND_BYTES then
+      R = d
+      if (mid.y.H // d) % threads == 0 then even = d end
+    end
   end
-  R = given.band_rows or R
-  return {band_rows = {R, string.format("output rows per band: the band buffers (%d KiB) stay in L2",
-    band_bytes(mid, R) // 1024), 1, mid.y.H}}
+  R = given.band_rows or even or R
+  local shared = threads > 1 and string.format(", %d bands a thread", mid.y.H // R // threads) or ""
+  return {band_rows = {R, string.format("output rows per band: the band buffers (%d KiB) stay in L2%s",
+    band_bytes(mid, R) // 1024, (mid.y.H // R) % threads == 0 and shared or ""), 1, mid.y.H}}
 end
 
 -- The band heights the tuner tries for block s: those that divide its
@@ -239,10 +245,11 @@ end
 -- Band b (0-based) of R output rows: of its RI buffer rows, the first
 -- `carry` come from the band before, then z_top rows of padding above
 -- the image, n rows the expand layer computes from input row lo + carry
--- + z_top, and z_bottom rows of padding below.
-local function band_of(mid, R, RI, b)
+-- + z_top, and z_bottom rows of padding below.  A thread's first band
+-- (`fresh`) has no band before it in its buffer.
+local function band_of(mid, R, RI, b, fresh)
   local lo = b * R * mid.sh - mid.pad.top
-  local carry = b == 0 and 0 or math.max(0, RI - R * mid.sh)
+  local carry = fresh and 0 or math.max(0, RI - R * mid.sh)
   local z_top, n, z_bottom = 0, 0, 0
   for j = carry, RI - 1 do
     local row = lo + j
@@ -262,21 +269,50 @@ local function fresh_name(plan, base)
   return n
 end
 
+-- Runs of alike bands among bands first..last, first being fresh.
+local function runs_of(mid, R, RI, first, last)
+  local runs = {}
+  for b = first, last do
+    local band = band_of(mid, R, RI, b, b == first)
+    local run = runs[#runs]
+    if run and run.band.key == band.key then run.last = b else runs[#runs + 1] = {first = b, last = b, band = band} end
+  end
+  return runs
+end
+
+-- Block s's bands shared out among its threads (s.thread_fns, from
+-- gen/plan.lua): thread t runs a stretch of them with band buffers of its
+-- own, as a slice of the block (an instance of it with its runs, scratch
+-- and function).  Stretches differ by one band at most.
+local function share_bands(s, R, RI)
+  local mid, T = s.parts[2], #s.thread_fns
+  local bands = mid.y.H // R
+  s.slices = {}
+  for t = 0, T - 1 do
+    local first, last = bands * t // T, bands * (t + 1) // T - 1
+    if last >= first then
+      s.slices[#s.slices + 1] = instance(s, {fn = s.thread_fns[t + 1], thread = t, slices = false, band_range = {first, last},
+        bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, first, last)}})
+    end
+  end
+end
+
 -- step.bands = {R, RI, runs = {{first, last, band}...}}, runs of alike
 -- bands; step.instances = {expand = {[n] = instance}, counts = {n...},
--- middle, project}; step.scratch: floats of the two band buffers.
+-- middle, project}; step.scratch: floats of the two band buffers (each
+-- slice's, with threads).
 local function plan_bands(plan, s, target)
   local a, mid, c = table.unpack(s.parts)
   local R = s.knobs.band_rows
   local RI = rows_in(mid, R)
-  local runs = {}
-  for b = 0, mid.y.H // R - 1 do
-    local band = band_of(mid, R, RI, b)
-    local last = runs[#runs]
-    if last and last.band.key == band.key then last.last = b else runs[#runs + 1] = {first = b, last = b, band = band} end
-  end
+  s.bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, 0, mid.y.H // R - 1)}
+  if s.thread_fns then share_bands(s, R, RI) end
   local function name(base) return fresh_name(plan, base) end
   local expand, counts = {}, {}
+  local runs = {}
+  for _, t in ipairs(s.slices or {s}) do
+    for _, run in ipairs(t.bands.runs) do runs[#runs + 1] = run end
+  end
   for _, run in ipairs(runs) do
     local n = run.band.n
     if n > 0 and not expand[n] then
@@ -299,10 +335,10 @@ local function plan_bands(plan, s, target)
   m.template, m.isa = fast and fast.template, fast and fast.isa
   local p = instance(c, {fn = name(c.fn .. "_band"), part = c, block_fn = s.fn, x = {C = c.x.C, H = R, W = c.x.W},
     y = {C = c.y.C, H = R, W = c.y.W}, y_stride = c.y.H * c.y.W, macs = c.macs * R // c.y.H})
-  s.bands = {R = R, RI = RI, runs = runs}
   s.instances = {expand = expand, counts = counts, middle = m, project = p}
   s.hidden_floats = mid.x.C * RI * mid.x.W
   s.scratch = s.hidden_floats + mid.y.C * R * mid.y.W
+  for _, t in ipairs(s.slices or {}) do t.scratch = s.scratch end
 end
 
 -- The pointwise templates that take channel strides (XS, YS) run a band.
@@ -365,7 +401,7 @@ local function schedule_block(plan, s, options)
   local rows = record and record.knobs.band_rows
   if record and not (rows and rows > 0 and s.parts[2].y.H % rows == 0) then record = nil end
   if record then given = {band_rows = rows} end
-  local d = block_knobs(s, given)
+  local d = block_knobs(s, given, s.thread_fns and #s.thread_fns or 1)
   s.knobs = {band_rows = d.band_rows[1]}
   s.why = {band_rows = record and record.why or given.band_rows and "set by --knob" or d.band_rows[2]}
   local problem = check_block(s, s.knobs.band_rows)
@@ -392,6 +428,24 @@ local function schedule_residual(plan, s, options)
   return {s}
 end
 
+-- A layer cut for threads: by rows (gen/plan.lua's row_slices) where
+-- every slice's kernel takes the whole layer's channel strides, else by
+-- output channels.
+local function schedule_slices(plan, s, options)
+  if s.row_slices then
+    local rows = true
+    for _, t in ipairs(s.row_slices) do
+      schedule_layer(plan, t, options)
+      rows = rows and takes_bands(t)
+    end
+    if rows then
+      s.slices = s.row_slices
+      return
+    end
+  end
+  for _, t in ipairs(s.slices) do schedule_layer(plan, t, options) end
+end
+
 function M.schedule(plan, options)
   check_override_names(plan, options.overrides or {})
   plan.untuned, plan.tuned_steps = {}, 0
@@ -404,7 +458,7 @@ function M.schedule(plan, options)
     elseif s.slices then
       -- the whole layer too: the benchmark bundle times it alone
       schedule_layer(plan, s, options)
-      for _, t in ipairs(s.slices) do schedule_layer(plan, t, options) end
+      schedule_slices(plan, s, options)
       steps[#steps + 1] = s
     else
       for _, p in ipairs(s.parts or {}) do schedule_layer(plan, p, options) end

@@ -85,6 +85,13 @@ function M.summary(graph, plan)
       lines[#lines + 1] = string.format("fused block %s: %s -> %s -> %s in bands of %d rows; %s and %s live in %s bytes of scratch",
         s.name, a.name, mid.name, c.name, s.knobs.band_rows, util.shape_string({N = 1, C = mid.x.C, H = mid.x.H, W = mid.x.W}),
         util.shape_string({N = 1, C = mid.y.C, H = mid.y.H, W = mid.y.W}), commas(4 * s.scratch))
+      if s.slices then
+        local shares = {}
+        for i, t in ipairs(s.slices) do
+          shares[i] = string.format("thread %d bands %d-%d", t.thread, t.band_range[1], t.band_range[2])
+        end
+        lines[#lines] = lines[#lines] .. " per thread; " .. table.concat(shares, ", ")
+      end
     end
   end
   local joined = {}
@@ -96,12 +103,17 @@ function M.summary(graph, plan)
       table.concat(joined, ", "))
   end
   if plan.threads > 1 then
-    local cut, alone = 0, {}
+    local cut, by_rows, banded, alone = 0, {}, 0, {}
     for _, s in ipairs(plan.steps) do
-      if s.slices then cut = cut + 1 else alone[#alone + 1] = s.name end
+      if s.kind == "block" and s.slices then banded = banded + 1
+      elseif s.slices and s.slices[1].row_range then by_rows[#by_rows + 1] = s.name
+      elseif s.slices then cut = cut + 1
+      else alone[#alone + 1] = s.name end
     end
     lines[#lines + 1] = string.format("threads: %d; %d steps cut by output channels, one slice per thread; "
-      .. "on thread 0 alone (%d): %s", plan.threads, cut, #alone, #alone > 0 and table.concat(alone, ", ") or "none")
+      .. "%d blocks cut by rows, a stretch of bands per thread; 1x1 layers cut by rows (%d): %s; "
+      .. "on thread 0 alone (%d): %s", plan.threads, cut, banded, #by_rows,
+      #by_rows > 0 and table.concat(by_rows, ", ") or "none", #alone, #alone > 0 and table.concat(alone, ", ") or "none")
   end
   lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample); "
     .. "%s bytes layer by layer, nothing fused; %s bytes without reuse",

@@ -618,13 +618,19 @@ expect "--emit-spec on a Lua spec" 2 "ONNX model" -- $cg --emit-spec $ds
 sb=specs/shufflenet_v2_block.lua
 expect "--fuse with a mode it lacks" 2 "--fuse takes auto, all or off" -- $cg --fuse some $sb
 expect "--threads 0" 2 "option --threads needs a positive integer" -- $cg --threads 0 $sb
-expect "--threads with --fuse all" 2 "--fuse all runs blocks on one thread" -- $cg --threads 2 --fuse all $sb
 expect "--threads with --tune" 2 "leave out --threads" -- $cg --tune --threads 2 $sb
-# --threads 2 on the block spec: no blocks; every 1x1 and depthwise layer cut
+# --threads 2 on the block spec: its wide tensors are under 1 MiB, so no blocks; the 1x1 layers with
+# more pixels than output channels cut by rows, the depthwise ones by channels
 if expect "--threads 2 --summary $sb" 0 "" -- $cg --threads 2 --summary $sb; then
-  grep -q "^fused block" "$T/last.out" && fail "--threads 2 still fuses blocks" "$(grep '^fused' "$T/last.out")" || pass
-  grep -q "^threads: 2; 8 steps cut by output channels" "$T/last.out" && pass ||
-    fail "--threads 2 --summary $sb: the cut steps" "$(grep '^threads' "$T/last.out")"
+  grep -q "^fused block" "$T/last.out" && fail "--threads 2 fuses blocks under 1 MiB" "$(grep '^fused' "$T/last.out")" || pass
+  grep -q "^threads: 2; 3 steps cut by output channels, .*; 0 blocks cut by rows.*1x1 layers cut by rows (5)" \
+    "$T/last.out" && pass || fail "--threads 2 --summary $sb: the cut steps" "$(grep '^threads' "$T/last.out")"
+fi
+# ... and with --fuse all, each block's bands are shared out: one band of 14 rows a thread
+if expect "--threads 2 --fuse all --summary $sb" 0 "" -- $cg --threads 2 --fuse all --summary $sb; then
+  [ "$(grep -c "^fused block .*per thread; thread 0 bands 0-0, thread 1 bands 1-1$" "$T/last.out")" = 2 ] &&
+    grep -q "^threads: 2; 1 steps cut by output channels, .*; 2 blocks cut by rows" "$T/last.out" && pass ||
+    fail "--threads 2 --fuse all --summary $sb: the blocks' bands" "$(grep '^fused\|^threads' "$T/last.out")"
 fi
 expect "band_rows that does not divide the rows" 2 "band_rows=5: it must divide the block's 28 output rows" -- \
   $cg --fuse all --knob u2_pw1_block:band_rows=5 $sb

@@ -5,8 +5,14 @@
 -- channel), channel by channel (add, the SE product with its C x 1 x 1
 -- factor, batchnorm alone, pools, global pool); not cut (concat, shuffle,
 -- slice), on thread 0.  Channel counts that three does not divide; a
--- layer of two channels (fewer slices than threads); batch 2.
+-- layer of two channels (fewer slices than threads); batch 2.  Cut by
+-- rows instead: a 1x1 layer with more pixels than output channels (pw,
+-- 13 rows into 4, 5 and 4), and a fused block (1x1 -> depthwise -> 1x1,
+-- then a residual add) in bands of one row, 4, 4 and 5 bands a thread,
+-- each thread's first band made afresh in its own band buffers.
 -- threads: 3
+-- fuse: all
+-- knobs: ex_block:band_rows=1
 -- targets: avx512 avx2 generic
 return net "threads" {
   batch = 2,
@@ -21,6 +27,10 @@ return net "threads" {
   gap "se_pool" {}, pwconv "se_down" {out = 2}, relu "se_relu" {},
   pwconv "se_up" {out = 52}, hardsigmoid "se_gate" {},
   mul "se" {from = {"alone_bn", "se_gate"}},
+  pwconv "ex" {out = 96}, relu6 "ex_relu" {},
+  dwconv "ex_dw" {k = 3, pad = 1}, relu6 "ex_dw_relu" {},
+  pwconv "proj" {out = 52},
+  add "res" {from = {"se", "proj"}},
   pwconv "down" {out = 36, stride = 2},
   maxpool "mp" {k = 3, stride = 2, pad = 1, from = "se"},
   avgpool "ap" {k = 3, stride = 2, pad = 1, from = "se"},
