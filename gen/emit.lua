@@ -96,9 +96,9 @@ local function comment(s)
   elseif s.part then
     lines[#lines + 1] = string.format(" * a band of the layer inside %s: channels %d floats apart in x, %d in y",
       s.block_fn, s.x_stride or s.x.H * s.x.W, s.y_stride or s.y.H * s.y.W)
-  elseif s.row_range then
-    lines[#lines + 1] = string.format(" * output rows %d to %d of the layer's %d, on thread %d; channels %d floats apart",
-      s.row_range[1], s.row_range[2] - 1, s.slice_of.y.H, s.thread, s.x_stride)
+  elseif s.pixels then
+    lines[#lines + 1] = string.format(" * pixels %d to %d of the layer's %d, on thread %d; channels %d floats apart",
+      s.pixels[1], s.pixels[2] - 1, s.slice_of.y.H * s.slice_of.y.W, s.thread, s.x_stride)
   elseif s.slice_of then
     lines[#lines + 1] = string.format(" * output channels %d to %d of the layer's %d, on thread %d",
       s.channels[1], s.channels[2] - 1, s.slice_of.y.C, s.thread)

@@ -26,9 +26,10 @@
 -- to the 1x1 layer that makes one of its addends (a "pwconv" step with
 -- residual = true, inputs {x, residual}, parts = {conv, add}), and the
 -- arena planned by liveness.  With threads > 1, no joined residuals; each
--- step that can be cut by channels gets step.slices, one step per thread,
--- and each block step.thread_fns, its threads' stretches of bands
--- (split_for_threads).  The graph is not changed.
+-- step that can be cut by channels gets step.slices, one step per thread
+-- (and a 1x1 layer step.pixel_slices too, for the schedule to take where
+-- its kernel can), and each block step.thread_fns, its threads' stretches
+-- of bands (split_for_threads).  The graph is not changed.
 -- Shapes in steps are per sample: the forward pass loops over the batch.
 
 local util = require "util"
@@ -469,33 +470,38 @@ local function slice_step(s, cut, u0, u1, fn)
   return t
 end
 
--- Rows [r0, r1) of a 1x1 layer as a step of its own: every output
--- channel of those pixels, reading the same pixels of every input
--- channel, with the whole layer's channel strides (x_stride, y_stride:
--- what the pointwise kernels that run a block's bands take).
-local function row_slice(s, r0, r1, fn)
+-- Pixels [p0, p1) of a 1x1 layer as a step of its own: every output
+-- channel of those pixels, from the same pixels of every input channel,
+-- with the whole layer's channel strides (x_stride, y_stride: what the
+-- pointwise kernels that run a block's bands take).  A unit-stride 1x1
+-- kernel sees its pixels as one run, so the slice is one row of them.
+local function pixel_slice(s, p0, p1, fn)
   local t = {}
   for k, v in pairs(s) do t[k] = v end
-  local W, plane = s.y.W, s.y.H * s.y.W
-  t.fn, t.slice_of, t.row_range = fn, s, {r0, r1}
-  t.x = {C = s.x.C, H = r1 - r0, W = W}
-  t.y = {C = s.y.C, H = r1 - r0, W = W}
+  local plane = s.y.H * s.y.W
+  t.fn, t.slice_of, t.pixels = fn, s, {p0, p1}
+  t.x = {C = s.x.C, H = 1, W = p1 - p0}
+  t.y = {C = s.y.C, H = 1, W = p1 - p0}
   t.input_shapes = {t.x}
   t.x_stride, t.y_stride = plane, plane
-  t.input_offsets, t.output_offset = {r0 * W}, r0 * W
-  t.macs = s.macs * (r1 - r0) // s.y.H
+  t.input_offsets, t.output_offset = {p0}, p0
+  t.macs = s.macs * (p1 - p0) // plane
   return t
 end
 
--- A 1x1 layer is cut by rows rather than by output channels where its
+-- A 1x1 layer is cut by pixels rather than by output channels where its
 -- image has more pixels than it has output channels (the projections
 -- that narrow a wide tensor, and the early layers): cut by channels,
--- each thread would read the whole input for a few outputs; cut by rows,
--- it reads its share of the input and the whole weights, which are then
--- the smaller.
-local function cut_by_rows(s, threads)
+-- each thread would read the whole input for a few outputs; cut by
+-- pixels, it reads its share of the input and the whole weights, which
+-- are then the smaller.  The cuts fall on whole cache lines where that
+-- keeps the shares even (cut_points' grain of 16 floats): a line two
+-- threads write goes back and forth between their cores.  (A depthwise
+-- layer cut by rows was tried and was slower than cut by channels: the
+-- rows across each cut are scattered single lines the other core wrote.)
+local function cut_by_pixels(s, threads)
   return s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 and #s.inputs == 1
-    and s.y.H >= threads and s.y.H * s.y.W > s.y.C
+    and s.y.H * s.y.W > s.y.C and s.y.H * s.y.W >= 16 * threads
 end
 
 local function thread_fn(s, t, taken)
@@ -515,6 +521,12 @@ local function split_for_threads(steps, threads, taken)
     if cut == "bands" then
       s.thread_fns = {}
       for t = 1, threads do s.thread_fns[t] = thread_fn(s, t - 1, taken) end
+      -- where the schedule runs the block as its layers after all (a 1x1
+      -- kernel that takes no bands), they are cut as any layer is
+      split_for_threads(s.parts, threads, taken)
+      for _, p in ipairs(s.parts) do
+        p.cut_if_alone, p.slices, p.pixel_slices = {slices = p.slices, pixel_slices = p.pixel_slices}, nil, nil
+      end
     elseif cut and units >= threads then
       local points = cut_points(units, threads)
       s.slices = {}
@@ -525,14 +537,14 @@ local function split_for_threads(steps, threads, taken)
           s.slices[#s.slices + 1] = slice
         end
       end
-      if cut_by_rows(s, threads) then
-        -- the schedule takes these where the kernel runs a stretch of rows
-        s.row_slices = {}
-        local rows = cut_points(s.y.H, threads)
+      if cut_by_pixels(s, threads) then
+        -- the schedule takes these where the kernel takes channel strides
+        s.pixel_slices = {}
+        local pixels = cut_points(s.y.H * s.y.W, threads)
         for t = 1, threads do
-          local slice = row_slice(s, rows[t], rows[t + 1], s.slices[t].fn)
+          local slice = pixel_slice(s, pixels[t], pixels[t + 1], s.slices[t].fn)
           slice.thread = t - 1
-          s.row_slices[t] = slice
+          s.pixel_slices[t] = slice
         end
       end
     end

@@ -428,18 +428,18 @@ local function schedule_residual(plan, s, options)
   return {s}
 end
 
--- A layer cut for threads: by rows (gen/plan.lua's row_slices) where
+-- A layer cut for threads: by pixels (gen/plan.lua's pixel_slices) where
 -- every slice's kernel takes the whole layer's channel strides, else by
 -- output channels.
 local function schedule_slices(plan, s, options)
-  if s.row_slices then
-    local rows = true
-    for _, t in ipairs(s.row_slices) do
+  if s.pixel_slices then
+    local strided = true
+    for _, t in ipairs(s.pixel_slices) do
       schedule_layer(plan, t, options)
-      rows = rows and takes_bands(t)
+      strided = strided and takes_bands(t)
     end
-    if rows then
-      s.slices = s.row_slices
+    if strided then
+      s.slices = s.pixel_slices
       return
     end
   end
@@ -452,7 +452,14 @@ function M.schedule(plan, options)
   local steps = {}
   for _, s in ipairs(plan.steps) do
     if s.kind == "block" then
-      for _, t in ipairs(schedule_block(plan, s, options)) do steps[#steps + 1] = t end
+      for _, t in ipairs(schedule_block(plan, s, options)) do
+        if t.cut_if_alone and t ~= s then
+          -- its layers, as the block could not run in bands: cut as any layer
+          t.slices, t.pixel_slices = t.cut_if_alone.slices, t.cut_if_alone.pixel_slices
+          if t.slices then schedule_slices(plan, t, options) end
+        end
+        steps[#steps + 1] = t
+      end
     elseif s.residual then
       for _, t in ipairs(schedule_residual(plan, s, options)) do steps[#steps + 1] = t end
     elseif s.slices then

@@ -103,17 +103,17 @@ function M.summary(graph, plan)
       table.concat(joined, ", "))
   end
   if plan.threads > 1 then
-    local cut, by_rows, banded, alone = 0, {}, 0, {}
+    local cut, by_pixels, banded, alone = 0, {}, 0, {}
     for _, s in ipairs(plan.steps) do
       if s.kind == "block" and s.slices then banded = banded + 1
-      elseif s.slices and s.slices[1].row_range then by_rows[#by_rows + 1] = s.name
+      elseif s.slices and s.slices[1].pixels then by_pixels[#by_pixels + 1] = s.name
       elseif s.slices then cut = cut + 1
       else alone[#alone + 1] = s.name end
     end
     lines[#lines + 1] = string.format("threads: %d; %d steps cut by output channels, one slice per thread; "
-      .. "%d blocks cut by rows, a stretch of bands per thread; 1x1 layers cut by rows (%d): %s; "
-      .. "on thread 0 alone (%d): %s", plan.threads, cut, banded, #by_rows,
-      #by_rows > 0 and table.concat(by_rows, ", ") or "none", #alone, #alone > 0 and table.concat(alone, ", ") or "none")
+      .. "%d blocks cut by rows, a stretch of bands per thread; 1x1 layers cut by pixels (%d): %s; "
+      .. "on thread 0 alone (%d): %s", plan.threads, cut, banded, #by_pixels,
+      #by_pixels > 0 and table.concat(by_pixels, ", ") or "none", #alone, #alone > 0 and table.concat(alone, ", ") or "none")
   end
   lines[#lines + 1] = string.format("arena: %s bytes planned by liveness (intermediate tensors of one sample); "
     .. "%s bytes layer by layer, nothing fused; %s bytes without reuse",

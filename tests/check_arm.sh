@@ -33,6 +33,8 @@ if [ "${1:-}" = "--job" ]; then
   if [ "$target" = neon ]; then
     for k in $(sed -n 's/^-- knobs: *//p' "$spec"); do args+=(--knob "$k"); done
   fi
+  for f in $(sed -n 's/^-- fuse: *//p' "$spec"); do args+=(--fuse "$f"); done
+  for n in $(sed -n 's/^-- threads: *//p' "$spec"); do args+=(--threads "$n"); done
   problem=""
   {
     if ! ./convgen "${args[@]}" -o "$base" "$spec"; then
@@ -44,7 +46,7 @@ if [ "${1:-}" = "--job" ]; then
     elif ! $XCC -O2 $NET_WARN -c "$base.c" -o "$base.o"; then
       problem="the generated C does not compile warning-free ($XCC -O2 $NET_WARN)"
     elif ! { $XCC -O0 -std=c99 -Iharness -c "${base}_ref.c" -o "${base}_ref.o" &&
-             $XCC -static -o "${base}_check" "$base.o" "${base}_ref.o" $T/check.o $T/reference.o -lm; }; then
+             $XCC -static -pthread -o "${base}_check" "$base.o" "${base}_ref.o" $T/check.o $T/reference.o -lm; }; then
       problem="the check program does not build"
     elif ! timeout 600 qemu-aarch64 "${base}_check" --quiet; then
       problem="check FAIL under qemu-aarch64 (generated vs reference)"
@@ -84,6 +86,9 @@ done
 /usr/bin/python3 -B tests/kernel_cases.py --out "$T/kernels" >"$T/kernels/list" || exit 1
 
 jobs=()
+# and the net on three threads, cut every way (on NEON its block runs as
+# its layers, cut as any layer is: NEON's 1x1 kernel takes no bands)
+specs+=(tests/specs/threads.lua)
 for s in "${specs[@]}"; do jobs+=("neon $s" "generic $s"); done
 while read -r s rest; do
   case $rest in *"target neon"*) ;; *) continue ;; esac

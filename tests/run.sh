@@ -619,11 +619,11 @@ sb=specs/shufflenet_v2_block.lua
 expect "--fuse with a mode it lacks" 2 "--fuse takes auto, all or off" -- $cg --fuse some $sb
 expect "--threads 0" 2 "option --threads needs a positive integer" -- $cg --threads 0 $sb
 expect "--threads with --tune" 2 "leave out --threads" -- $cg --tune --threads 2 $sb
-# --threads 2 on the block spec: its wide tensors are under 1 MiB, so no blocks; the 1x1 layers with
-# more pixels than output channels cut by rows, the depthwise ones by channels
+# --threads 2 on the block spec: its wide tensors are under 1 MiB, so no blocks; its 1x1 layers
+# have more pixels than output channels, so they are cut by pixels, the depthwise ones by channels
 if expect "--threads 2 --summary $sb" 0 "" -- $cg --threads 2 --summary $sb; then
   grep -q "^fused block" "$T/last.out" && fail "--threads 2 fuses blocks under 1 MiB" "$(grep '^fused' "$T/last.out")" || pass
-  grep -q "^threads: 2; 3 steps cut by output channels, .*; 0 blocks cut by rows.*1x1 layers cut by rows (5)" \
+  grep -q "^threads: 2; 3 steps cut by output channels, .*; 0 blocks cut by rows.*1x1 layers cut by pixels (5)" \
     "$T/last.out" && pass || fail "--threads 2 --summary $sb: the cut steps" "$(grep '^threads' "$T/last.out")"
 fi
 # ... and with --fuse all, each block's bands are shared out: one band of 14 rows a thread

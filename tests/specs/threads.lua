@@ -1,15 +1,16 @@
--- --threads 3: each layer's output channels cut into three slices, one per
--- thread, that meet after it.  Cuts: by output channel (3x3, 1x1 at
+-- --threads 3: each layer cut into three slices, one per thread, that
+-- meet after it.  Cuts by channels: by output channel (3x3, 1x1 at
 -- unit and stride 2 (its gathered pixels in scratch of each slice's own),
 -- linear), by whole groups (grouped 3x3, depthwise with two outputs per
--- channel), channel by channel (add, the SE product with its C x 1 x 1
--- factor, batchnorm alone, pools, global pool); not cut (concat, shuffle,
--- slice), on thread 0.  Channel counts that three does not divide; a
--- layer of two channels (fewer slices than threads); batch 2.  Cut by
--- rows instead: a 1x1 layer with more pixels than output channels (pw,
--- 13 rows into 4, 5 and 4), and a fused block (1x1 -> depthwise -> 1x1,
--- then a residual add) in bands of one row, 4, 4 and 5 bands a thread,
--- each thread's first band made afresh in its own band buffers.
+-- channel, a strided depthwise layer), channel by channel (add, the SE
+-- product with its C x 1 x 1 factor, batchnorm alone, pools, global
+-- pool); not cut (concat, shuffle, slice), on thread 0.  Channel counts
+-- that three does not divide; a layer of two channels (fewer slices than
+-- threads); batch 2.  Cuts by pixels: a 1x1 layer with more pixels than
+-- output channels (pw: 143 pixels into 48, 48 and 47).  Cuts by rows: a
+-- fused block (1x1 -> depthwise -> 1x1, then a residual add) in bands
+-- of one row, 4, 4 and 5 bands a thread, each thread's first band made
+-- afresh in its own band buffers.
 -- threads: 3
 -- fuse: all
 -- knobs: ex_block:band_rows=1
@@ -32,10 +33,11 @@ return net "threads" {
   pwconv "proj" {out = 52},
   add "res" {from = {"se", "proj"}},
   pwconv "down" {out = 36, stride = 2},
+  dwconv "down_dw" {k = 3, stride = 2, pad = 1},
   maxpool "mp" {k = 3, stride = 2, pad = 1, from = "se"},
   avgpool "ap" {k = 3, stride = 2, pad = 1, from = "se"},
   concat "cat" {from = {"mp", "ap"}},
   shuffle "cat_shuffled" {groups = 2},
   slice "half" {start = 0, stop = 52, from = "cat_shuffled"},
-  gap "pool" {from = "down"}, flatten "flat" {}, linear "fc" {out = 19},
+  gap "pool" {from = "down_dw"}, flatten "flat" {}, linear "fc" {out = 19},
 }
