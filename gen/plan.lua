@@ -480,6 +480,9 @@ local function pixel_slice(s, p0, p1, fn)
   for k, v in pairs(s) do t[k] = v end
   local plane = s.y.H * s.y.W
   t.fn, t.slice_of, t.pixels = fn, s, {p0, p1}
+  -- the same weights, packed for the slice's own knobs by the schedule
+  t.params = {}
+  for name, p in pairs(s.params) do t.params[name] = p end
   t.x = {C = s.x.C, H = 1, W = p1 - p0}
   t.y = {C = s.y.C, H = 1, W = p1 - p0}
   t.input_shapes = {t.x}
@@ -542,7 +545,8 @@ local function split_for_threads(steps, threads, taken)
         s.pixel_slices = {}
         local pixels = cut_points(s.y.H * s.y.W, threads)
         for t = 1, threads do
-          local slice = pixel_slice(s, pixels[t], pixels[t + 1], s.slices[t].fn)
+          local fn = s.slices[t] and s.slices[t].fn or thread_fn(s, t - 1, taken)
+          local slice = pixel_slice(s, pixels[t], pixels[t + 1], fn)
           slice.thread = t - 1
           s.pixel_slices[t] = slice
         end
