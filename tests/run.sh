@@ -28,6 +28,16 @@
 # the random group; JOBS (default 2) parallel jobs.  Everything is written
 # under build/tests/ (and out/ for specs/, as `make check` does).
 
+# The convgen options a spec's own comment lines ask for (-- knobs:,
+# -- target:, -- fuse:, -- threads:), into the array SPEC_OPTIONS.
+spec_options() {
+  SPEC_OPTIONS=()
+  for k in $(sed -n 's/^-- knobs: *//p' "$1"); do SPEC_OPTIONS+=(--knob "$k"); done
+  for t in $(sed -n 's/^-- target: *//p' "$1"); do SPEC_OPTIONS+=(--target "$t"); done
+  for f in $(sed -n 's/^-- fuse: *//p' "$1"); do SPEC_OPTIONS+=(--fuse "$f"); done
+  for n in $(sed -n 's/^-- threads: *//p' "$1"); do SPEC_OPTIONS+=(--threads "$n"); done
+}
+
 # ---- jobs run in parallel through xargs: tests/run.sh --job KIND ARG --------
 if [ "${1:-}" = "--job" ]; then
   kind=$2 arg=$3
@@ -66,11 +76,8 @@ if [ "${1:-}" = "--job" ]; then
     spec=$arg dir=$(dirname "$arg") name=$(basename "$arg" .lua)
     base=$dir/$name log=$dir/$name.log
     convgen=${CASE_CONVGEN:-./convgen} cflags=${CASE_CFLAGS:--O1} san=${CASE_SAN:-} objs=${CASE_OBJS:-$T}
-    knobs=()
-    for k in $(sed -n 's/^-- knobs: *//p' "$spec"); do knobs+=(--knob "$k"); done
-    for t in $(sed -n 's/^-- target: *//p' "$spec"); do knobs+=(--target "$t"); done
-    for f in $(sed -n 's/^-- fuse: *//p' "$spec"); do knobs+=(--fuse "$f"); done
-    for n in $(sed -n 's/^-- threads: *//p' "$spec"); do knobs+=(--threads "$n"); done
+    spec_options "$spec"
+    knobs=("${SPEC_OPTIONS[@]}")
     problems=()
     {
       if ! $convgen "${knobs[@]}" -o "$base" "$spec"; then
@@ -895,13 +902,20 @@ PYEOF
   expect "bench_net refuses an unknown option" 2 "unknown option" -- out/ops_zoo_bench --frobnicate
   # With fused blocks: the peers and the per-layer rows run the blocks' layers one by one, the
   # whole forward pass runs the blocks; every one is checked against the reference.
+  # bench_bundle NAME SPEC OPTIONS...: $B/NAME_bench from SPEC's net and reference bundle, both
+  # generated with OPTIONS (the reference carries the net's arena size); its log in $B/NAME.log
+  bench_bundle() {
+    local name=$1 spec=$2
+    shift 2
+    { ./convgen --bench "$@" -o "$B/${name}_bench" "$spec" && ./convgen --reference "$@" -o "$B/${name}_ref" "$spec" &&
+      cc -O2 -march=native -std=c99 -Iharness -c "$B/${name}_bench.c" -o "$B/${name}_bench.o" &&
+      cc -O0 -std=c99 -Iharness -c "$B/${name}_ref.c" -o "$B/${name}_ref.o" &&
+      c++ -o "$B/${name}_bench" "$B/${name}_bench.o" "$B/${name}_ref.o" build/bench/bench_net.o \
+        build/bench/reference.o build/bench/peer_xnnpack.o build/bench/peer_onednn.o build/bench/bench_shim.o \
+        -lbenchmark -lXNNPACK -lpthreadpool -ldnnl -lpthread -lm; } >"$B/$name.log" 2>&1
+  }
   sb=specs/shufflenet_v2_block.lua
-  if ./convgen --bench --fuse all -o "$B/fused_bench" $sb && ./convgen --reference -o "$B/fused_ref" $sb &&
-     cc -O2 -march=native -std=c99 -Iharness -c "$B/fused_bench.c" -o "$B/fused_bench.o" &&
-     cc -O0 -std=c99 -Iharness -c "$B/fused_ref.c" -o "$B/fused_ref.o" &&
-     c++ -o "$B/fused_bench" "$B/fused_bench.o" "$B/fused_ref.o" build/bench/bench_net.o build/bench/reference.o \
-       build/bench/peer_xnnpack.o build/bench/peer_onednn.o build/bench/bench_shim.o \
-       -lbenchmark -lXNNPACK -lpthreadpool -ldnnl -lpthread -lm >"$B/fused.log" 2>&1; then
+  if bench_bundle fused $sb --fuse all; then
     expect "bench_net on a net with fused blocks" 0 "every implementation of" -- \
       "$B/fused_bench" --benchmark_min_time=0.001
     grep -q "shufflenet_v2_block/forward/generated" "$T/last.out" && pass ||
@@ -913,16 +927,8 @@ PYEOF
   # whole nets (their own pools) checked against the reference, and each step alone (the whole
   # layers, packed for their own knobs beside the slices the net runs); the facts say how many
   # threads each whole net ran on.
-  ts=tests/specs/threads.lua topts=()
-  for k in $(sed -n 's/^-- knobs: *//p' $ts); do topts+=(--knob "$k"); done
-  for f in $(sed -n 's/^-- fuse: *//p' $ts); do topts+=(--fuse "$f"); done
-  for n in $(sed -n 's/^-- threads: *//p' $ts); do topts+=(--threads "$n"); done
-  if ./convgen --bench "${topts[@]}" -o "$B/t3_bench" $ts && ./convgen --reference "${topts[@]}" -o "$B/t3_ref" $ts &&
-     cc -O2 -march=native -std=c99 -Iharness -c "$B/t3_bench.c" -o "$B/t3_bench.o" &&
-     cc -O0 -std=c99 -Iharness -c "$B/t3_ref.c" -o "$B/t3_ref.o" &&
-     c++ -o "$B/t3_bench" "$B/t3_bench.o" "$B/t3_ref.o" build/bench/bench_net.o build/bench/reference.o \
-       build/bench/peer_xnnpack.o build/bench/peer_onednn.o build/bench/bench_shim.o \
-       -lbenchmark -lXNNPACK -lpthreadpool -ldnnl -lpthread -lm >"$B/t3.log" 2>&1; then
+  spec_options tests/specs/threads.lua
+  if bench_bundle t3 tests/specs/threads.lua "${SPEC_OPTIONS[@]}"; then
     expect "bench_net: a net and the peers on three threads" 0 "every implementation of" -- \
       "$B/t3_bench" --facts="$B/t3.facts.json" --benchmark_min_time=0.001
     $PY -c 'import json, sys; f = json.load(open(sys.argv[1])); cs = f["cases"]
