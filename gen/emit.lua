@@ -99,6 +99,12 @@ local function comment(s)
   elseif s.pixels then
     lines[#lines + 1] = string.format(" * pixels %d to %d of the layer's %d, on thread %d; channels %d floats apart",
       s.pixels[1], s.pixels[2] - 1, s.slice_of.y.H * s.slice_of.y.W, s.thread, s.x_stride)
+  elseif s.plane_range then
+    lines[#lines + 1] = string.format(" * pixels %d to %d of each of the %d channels, on thread %d",
+      s.plane_range[1], s.plane_range[2] - 1, s.y.C, s.thread)
+  elseif s.channel_range then
+    lines[#lines + 1] = string.format(" * output channels %d to %d of the %d, on thread %d",
+      s.channel_range[1], s.channel_range[2] - 1, s.y.C, s.thread)
   elseif s.slice_of then
     lines[#lines + 1] = string.format(" * output channels %d to %d of the layer's %d, on thread %d",
       s.channels[1], s.channels[2] - 1, s.slice_of.y.C, s.thread)
@@ -171,6 +177,7 @@ end
 
 local function layer_function(s)
   local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
+    plane_range = false, channel_range = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end,
     XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W, R = s.residual and "r" or false}
   for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = owner(s).fn .. "_" .. a[1] end
@@ -192,7 +199,7 @@ local function fused_functions(s, whole_parts)
     for _, p in ipairs(s.parts) do out[#out + 1] = layer_function(p) end
   end
   if s.kind ~= "block" then
-    out[#out + 1] = layer_function(s)
+    for _, t in ipairs(s.slices or {s}) do out[#out + 1] = layer_function(t) end
     return table.concat(out, "\n")
   end
   for _, n in ipairs(inst.counts) do out[#out + 1] = layer_function(inst.expand[n]) end
@@ -296,11 +303,9 @@ end
 -- The C expression for tensor `name` (per_sample: inside the batch loop),
 -- `offset` floats in.
 local function tensor_ref(plan, name, per_sample, offset)
-  local st, offset = plan.storage[name], offset or 0
-  if st.kind == "arena" then
-    offset = st.offset + offset
-    return offset == 0 and "arena" or ("arena + " .. offset)
-  end
+  local st = plan.storage[name]
+  offset = (st.offset or 0) + (offset or 0)
+  if st.kind == "arena" then return offset == 0 and "arena" or ("arena + " .. offset) end
   local io = (st.kind == "input" and plan.inputs or plan.outputs)[st.index]
   local base = per_sample and (io.param .. "_n") or io.param
   return offset == 0 and base or (base .. " + " .. offset)
@@ -527,6 +532,10 @@ function M.emit(plan, options)
     else
       for _, t in ipairs(emitted_layers(s, options)) do parts[#parts + 1] = "\n" .. layer_function(t) end
     end
+  end
+  if options.whole_parts then
+    -- slices the pass reads in place, as layers of their own to time
+    for _, s in ipairs(plan.view_steps) do parts[#parts + 1] = "\n" .. layer_function(s) end
   end
   parts[#parts + 1] = "\n" .. forward(plan)
   return {c = table.concat(parts), h = M.header(plan, options)}

@@ -7,10 +7,14 @@
 --                                                           param: forward's argument
 --        steps   = {step...}, layer_steps = {step...}: the steps before blocks
 --                  were formed (a block's parts, each with its whole shape),
+--        views = {[tensor] = {base, offset, step}}, view_steps = {step...}:
+--                the channel slices read in place, not steps of the pass,
 --        macs, param_count}
 --      and, once the schedule has sized the blocks' scratch (M.place):
 --        arena_floats, arena_unplanned_floats, arena_unfused_floats,
---        storage = {[tensor] = {kind = "input"|"output"|"arena", index|offset}}
+--        storage = {[tensor] = {kind = "input"|"output"|"arena", index, offset}}
+--                (offset: floats into the arena, or into an input or output
+--                for a view of one)
 --      step = {name, fn, kind, layers = {source layer names}, file, line,
 --              inputs = {tensor...}, output = tensor, x = {C,H,W}, y = {C,H,W},
 --              act = nil|"relu"|"relu6"|"hardswish"|"sigmoid"|"hardsigmoid",
@@ -22,7 +26,8 @@
 -- by shape, chains of 1x1 -> depthwise -> 1x1 made into blocks that run
 -- band by band (step kind "block": {parts = {expand, middle, project}}),
 -- a concat read only by a channel shuffle made one pass (step kind
--- "concat_shuffle": {parts = {concat, shuffle}}), a residual add joined
+-- "concat_shuffle": {parts = {concat, shuffle}}), a slice of whole
+-- channels read where it lies (plan.views), a residual add joined
 -- to the 1x1 layer that makes one of its addends (a "pwconv" step with
 -- residual = true, inputs {x, residual}, parts = {conv, add}), and the
 -- arena planned by liveness.  With threads > 1, no joined residuals; each
@@ -343,6 +348,30 @@ local function join_shuffles(steps, outputs, taken)
   return rejoin(steps, joined, dropped)
 end
 
+-- ---- channel slices read in place ------------------------------------------
+-- In NCHW a slice of whole channels [start, stop) is one contiguous run of
+-- its tensor, start*H*W floats in, so its readers can read it there and
+-- nothing is copied (ShuffleNet splits every shuffled tensor in two).  A
+-- view of a view is a view of the first tensor.  A slice that is a net
+-- output is still copied: the caller's buffer must hold it.  Returns the
+-- steps left and the views: {[tensor] = {base, offset (floats), step}}, and
+-- their slice steps in order (the benchmark bundle still times them).
+local function view_slices(steps, outputs)
+  local is_output, views, view_steps, kept = {}, {}, {}, {}
+  for _, name in ipairs(outputs) do is_output[name] = true end
+  for _, s in ipairs(steps) do
+    if s.kind == "slice" and not is_output[s.output] then
+      local base, offset = s.inputs[1], s.start * s.x.H * s.x.W
+      if views[base] then base, offset = views[base].base, views[base].offset + offset end
+      views[s.output] = {base = base, offset = offset, step = s}
+      view_steps[#view_steps + 1] = s
+    else
+      kept[#kept + 1] = s
+    end
+  end
+  return kept, views, view_steps
+end
+
 -- ---- the residual add in the pointwise layer's epilogue ---------------------
 -- A bottleneck ends in a 1x1 layer whose output is added to the block's
 -- input (then, in ResNeXt, a ReLU).  Layer by layer the sum is one more
@@ -404,11 +433,13 @@ local ARRAY_SUFFIXES = {"_w", "_b", "_scale", "_shift"}
 -- How a step's channels may be cut: "out" (every slice reads the whole
 -- input), "groups" (a slice takes whole groups, inputs and outputs), or
 -- "local" (output channel c reads channel c of each input); nil: not cut,
--- the step runs on thread 0 alone.  A fused block is cut by rows instead:
+-- the step runs on thread 0 alone.  A concat and shuffle is cut by pixels
+-- or output channels ("planes": move_slice).  A fused block is cut by rows instead:
 -- each thread runs a stretch of its bands (gen/schedule.lua, which sizes
 -- the bands), so the wide tensor of each stretch stays in its core's L2.
 local function cut_of(s)
   if s.kind == "block" then return "bands" end
+  if s.kind == "concat_shuffle" then return "planes" end
   if s.kind == "conv" or s.kind == "pwconv" or s.kind == "gconv" or s.kind == "dwconv" then
     return s.groups > 1 and "groups" or "out"
   end
@@ -492,6 +523,24 @@ local function pixel_slice(s, p0, p1, fn)
   return t
 end
 
+-- A concat and shuffle moves whole planes, and a thread's slice of it
+-- reads and writes the whole tensors: its share is either pixels [u0, u1)
+-- of every plane (plane_range), where a plane is whole cache lines, so
+-- that the thread that wrote a 1x1 layer's pixels (cut_by_pixels) moves
+-- them on, on its own core; or else output channels [u0, u1)
+-- (channel_range): cut by pixels, a 14x14 or 7x7 plane's lines would be
+-- written by both threads, and went back and forth between their cores
+-- (stage 4 of ShuffleNetV2 took 22 us a thread, against 4 to 7 on one).
+local function shares_by_pixels(s) return s.y.H * s.y.W % 16 == 0 end
+
+local function move_slice(s, u0, u1, fn)
+  local t = {}
+  for k, v in pairs(s) do t[k] = v end
+  t.fn, t.slice_of = fn, s
+  if shares_by_pixels(s) then t.plane_range = {u0, u1} else t.channel_range = {u0, u1} end
+  return t
+end
+
 -- A 1x1 layer is cut by pixels rather than by output channels where its
 -- image has more pixels than it has output channels (the projections
 -- that narrow a wide tensor, and the early layers): cut by channels,
@@ -530,7 +579,17 @@ local function split_for_threads(steps, threads, taken)
       for _, p in ipairs(s.parts) do
         p.cut_if_alone, p.slices, p.pixel_slices = {slices = p.slices, pixel_slices = p.pixel_slices}, nil, nil
       end
-    elseif cut and units >= threads then
+    elseif cut == "planes" then
+      local points = cut_points(shares_by_pixels(s) and s.y.H * s.y.W or s.y.C, threads)
+      s.slices = {}
+      for t = 1, threads do
+        if points[t + 1] > points[t] then
+          local slice = move_slice(s, points[t], points[t + 1], thread_fn(s, t - 1, taken))
+          slice.thread = t - 1
+          s.slices[#s.slices + 1] = slice
+        end
+      end
+    elseif cut and cut ~= "planes" and units >= threads then
       local points = cut_points(units, threads)
       s.slices = {}
       for t = 1, threads do
@@ -595,11 +654,12 @@ end
 -- Arena intervals of `steps`: every tensor a step writes that is neither
 -- an input nor an output, and each block's scratch (s.scratch floats,
 -- set by the schedule), live during its own step only.
-local function intervals_of(steps, storage)
+local function intervals_of(steps, storage, views)
   local first, last, intervals, unplanned = {}, {}, {}, 0
   for i, s in ipairs(steps) do
     first[s.output] = first[s.output] or i
-    for _, name in ipairs(s.inputs) do last[name] = i end
+    -- a view's reader keeps the tensor it views alive
+    for _, name in ipairs(s.inputs) do last[views[name] and views[name].base or name] = i end
   end
   local function add(name, size, from, to)
     intervals[#intervals + 1] = {name = name, size = size, first = from, last = to}
@@ -622,18 +682,22 @@ end
 -- need one by one.  Called by the schedule, which sizes the scratch.
 function M.place(plan)
   local storage = plan.io_storage
-  local intervals, unplanned = intervals_of(plan.steps, storage)
+  local intervals, unplanned = intervals_of(plan.steps, storage, plan.views)
   local offsets, total = arena.plan_arena(intervals)
   plan.storage = {}
   for name, st in pairs(storage) do plan.storage[name] = st end
   for name, offset in pairs(offsets) do plan.storage[name] = {kind = "arena", offset = offset} end
+  for name, v in pairs(plan.views) do
+    local st = plan.storage[v.base]
+    plan.storage[name] = {kind = st.kind, index = st.index, offset = (st.offset or 0) + v.offset}
+  end
   for _, s in ipairs(plan.steps) do
     for _, t in ipairs(s.slices or {s}) do
       if t.scratch then t.scratch_offset = offsets[" scratch " .. t.fn] end
     end
   end
   plan.arena_floats, plan.arena_unplanned_floats = total, unplanned
-  local _, unfused = arena.plan_arena((intervals_of(plan.layer_steps, storage)))
+  local _, unfused = arena.plan_arena((intervals_of(plan.layer_steps, storage, {})))
   plan.arena_unfused_floats = unfused
   return plan
 end
@@ -715,8 +779,10 @@ function M.plan(graph, options)
   plan.threads = options.threads or 1
   local fuse = options.fuse or "auto"
   plan.steps = form_blocks(steps, outputs, fuse, taken, options.tuned)
+  plan.views, plan.view_steps = {}, {}
   if fuse ~= "off" then
     plan.steps = join_shuffles(plan.steps, outputs, taken)
+    plan.steps, plan.views, plan.view_steps = view_slices(plan.steps, outputs)
     -- a residual add joined to a 1x1 kernel's epilogue is not cut yet
     if plan.threads == 1 then plan.steps = join_residuals(plan.steps, outputs, taken) end
   end

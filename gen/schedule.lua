@@ -463,7 +463,8 @@ function M.schedule(plan, options)
     elseif s.residual then
       for _, t in ipairs(schedule_residual(plan, s, options)) do steps[#steps + 1] = t end
     elseif s.slices then
-      -- the whole layer too: the benchmark bundle times it alone
+      -- the whole layer (and its parts) too: the benchmark bundle times them alone
+      for _, p in ipairs(s.parts or {}) do schedule_layer(plan, p, options) end
       schedule_layer(plan, s, options)
       schedule_slices(plan, s, options)
       steps[#steps + 1] = s
@@ -473,6 +474,7 @@ function M.schedule(plan, options)
       steps[#steps + 1] = s
     end
   end
+  for _, s in ipairs(plan.view_steps) do schedule_layer(plan, s, options) end
   plan.steps = steps
   return plan_stage.place(plan)
 end

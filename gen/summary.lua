@@ -102,16 +102,22 @@ function M.summary(graph, plan)
     lines[#lines + 1] = string.format("residual adds in the 1x1 layer's epilogue (%d): %s", #joined,
       table.concat(joined, ", "))
   end
+  if #plan.view_steps > 0 then
+    local names = {}
+    for i, s in ipairs(plan.view_steps) do names[i] = s.name end
+    lines[#lines + 1] = string.format("channel slices read in place, not copied (%d): %s", #names,
+      table.concat(names, ", "))
+  end
   if plan.threads > 1 then
     local cut, by_pixels, banded, alone = 0, {}, 0, {}
     for _, s in ipairs(plan.steps) do
       if s.kind == "block" and s.slices then banded = banded + 1
-      elseif s.slices and s.slices[1].pixels then by_pixels[#by_pixels + 1] = s.name
+      elseif s.slices and (s.slices[1].pixels or s.slices[1].plane_range) then by_pixels[#by_pixels + 1] = s.name
       elseif s.slices then cut = cut + 1
       else alone[#alone + 1] = s.name end
     end
     lines[#lines + 1] = string.format("threads: %d; %d steps cut by output channels, one slice per thread; "
-      .. "%d blocks cut by rows, a stretch of bands per thread; 1x1 layers cut by pixels (%d): %s; "
+      .. "%d blocks cut by rows, a stretch of bands per thread; steps cut by pixels (%d): %s; "
       .. "on thread 0 alone (%d): %s", plan.threads, cut, banded, #by_pixels,
       #by_pixels > 0 and table.concat(by_pixels, ", ") or "none", #alone, #alone > 0 and table.concat(alone, ", ") or "none")
   end

@@ -33,19 +33,32 @@ for (int j = 0; j < ${groups}; ++j)
 $elseif kind == "concat_shuffle" then
 $-- Concatenation channel c = j*per_group + k goes straight to output
 $-- channel k*groups + j: each input's channels within one group are a
-$-- run whose output channels are `groups` apart.
+$-- run whose output channels are `groups` apart.  A thread's slice moves
+$-- pixels [p0, p1) of every plane (plane_range), or output channels
+$-- [o0, o1) whole (channel_range).
 $  local per_group = y.C // groups
 $  local function plane(e) return (e:match("^[%w_]+$") and e or "(" .. e .. ")") .. " * " .. HW end
+$  local p0, p1 = plane_range and plane_range[1] or 0, plane_range and plane_range[2] or HW
+$  local o0, o1 = channel_range and channel_range[1] or 0, channel_range and channel_range[2] or y.C
 $  local offset = 0
 $  for i = 1, #inputs do
-$    local c, stop = offset, offset + input_shapes[i].C
+$    local c, stop, read = offset, offset + input_shapes[i].C, false
 $    while c < stop do
 $      local j, k = c // per_group, c % per_group
 $      local run = math.min(stop, (j + 1) * per_group) - c
-for (int k = 0; k < ${run}; ++k)
-  for (int i = 0; i < ${HW}; ++i)
-    y[${plane(lin("k", groups, k * groups + j))} + i] = ${#inputs == 1 and "x" or ("x" .. (i - 1))}[${plane(lin("k", 1, c - offset))} + i];
+$      -- the run's k whose output channel k*groups + j is in [o0, o1)
+$      local first = math.max(k, (o0 - j + groups - 1) // groups)
+$      local last = math.min(k + run - 1, (o1 - 1 - j) // groups)
+$      if first <= last then
+$        read = true
+for (int k = 0; k < ${last - first + 1}; ++k)
+  for (int i = ${p0}; i < ${p1}; ++i)
+    y[${plane(lin("k", groups, first * groups + j))} + i] = ${#inputs == 1 and "x" or ("x" .. (i - 1))}[${plane(lin("k", 1, c - offset + first - k))} + i];
+$      end
 $      c = c + run
+$    end
+$    if not read then
+(void)${#inputs == 1 and "x" or ("x" .. (i - 1))}; /* none of its channels is in this slice */
 $    end
 $    offset = stop
 $  end

@@ -627,11 +627,21 @@ expect "--fuse with a mode it lacks" 2 "--fuse takes auto, all or off" -- $cg --
 expect "--threads 0" 2 "option --threads needs a positive integer" -- $cg --threads 0 $sb
 expect "--threads with --tune" 2 "leave out --threads" -- $cg --tune --threads 2 $sb
 # --threads 2 on the block spec: its wide tensors are under 1 MiB, so no blocks; its 1x1 layers
-# have more pixels than output channels, so they are cut by pixels, the depthwise ones by channels
+# have more pixels than output channels, so they are cut by pixels, the depthwise ones by
+# channels; the concat-and-shuffles by pixels too, and the two slices are no steps at all
 if expect "--threads 2 --summary $sb" 0 "" -- $cg --threads 2 --summary $sb; then
   grep -q "^fused block" "$T/last.out" && fail "--threads 2 fuses blocks under 1 MiB" "$(grep '^fused' "$T/last.out")" || pass
-  grep -q "^threads: 2; 3 steps cut by output channels, .*; 0 blocks cut by rows.*1x1 layers cut by pixels (5)" \
+  grep -q "^threads: 2; 3 steps cut by output channels, .*; 0 blocks cut by rows.*steps cut by pixels (7): .*u1_cat_shuffled, .*u2_cat_shuffled; on thread 0 alone (0): none" \
     "$T/last.out" && pass || fail "--threads 2 --summary $sb: the cut steps" "$(grep '^threads' "$T/last.out")"
+fi
+# the slices of whole channels are read in place, unless nothing is fused
+if expect "--summary $sb" 0 "" -- $cg --summary $sb; then
+  grep -q "^channel slices read in place, not copied (2): u2_keep, u2_half$" "$T/last.out" &&
+    grep -q "generated steps (2 concat_shuffle, 3 dwconv, 5 pwconv)$" "$T/last.out" && pass ||
+    fail "--summary $sb: the slices read in place" "$(grep '^channel\|generated steps' "$T/last.out")"
+fi
+if expect "--fuse off --summary $sb" 0 "" -- $cg --fuse off --summary $sb; then
+  grep -q "^channel slices read in place" "$T/last.out" && fail "--fuse off reads slices in place" || pass
 fi
 # ... and with --fuse all, each block's bands are shared out: one band of 14 rows a thread
 if expect "--threads 2 --fuse all --summary $sb" 0 "" -- $cg --threads 2 --fuse all --summary $sb; then

@@ -4,10 +4,12 @@
 -- linear), by whole groups (grouped 3x3, depthwise with two outputs per
 -- channel, a strided depthwise layer), channel by channel (add, the SE
 -- product with its C x 1 x 1 factor, batchnorm alone, pools, global
--- pool); not cut (concat, shuffle, slice), on thread 0.  Channel counts
--- that three does not divide; a layer of two channels (fewer slices than
--- threads); batch 2.  Cuts by pixels: a 1x1 layer with more pixels than
--- output channels (pw: 143 pixels into 48, 48 and 47).  Cuts by rows: a
+-- pool).  Channel counts that three does not divide; a layer of two
+-- channels (fewer slices than threads); batch 2.  Cuts by pixels: a 1x1
+-- layer with more pixels than output channels (pw: 143 pixels into 48,
+-- 48 and 47).  A concat and shuffle into a net output, cut by output
+-- channels (36, 32 and 36), as its planes of 42 floats are not whole
+-- cache lines.  Cuts by rows: a
 -- fused block (1x1 -> depthwise -> 1x1, then a residual add) in bands
 -- of one row, 4, 4 and 5 bands a thread, each thread's first band made
 -- afresh in its own band buffers.
