@@ -30,7 +30,8 @@
 -- channels read where it lies (plan.views), a residual add joined
 -- to the 1x1 layer that makes one of its addends (a "pwconv" step with
 -- residual = true, inputs {x, residual}, parts = {conv, add}), and the
--- arena planned by liveness.  With threads > 1, no joined residuals; each
+-- arena planned by liveness.  With threads > 1, residuals joined only
+-- to 1x1 layers cut by pixels (each slice adds its pixels'); each
 -- step that can be cut by channels gets step.slices, one step per thread
 -- (and a 1x1 layer step.pixel_slices too, for the schedule to take where
 -- its kernel can), and each block step.thread_fns, its threads' stretches
@@ -382,26 +383,28 @@ end
 -- runs where the add ran: both inputs exist by then.  When both addends
 -- come from such layers (ResNeXt's first block of a stage: the block and
 -- its downsampling projection), the later one takes the add.
-local function residual_producer(add, producer_of, sole_reader, order)
+local function residual_producer(add, producer_of, sole_reader, order, joinable)
   if add.kind ~= "add" or #add.inputs ~= 2 then return nil end
   local best, other
   for k, name in ipairs(add.inputs) do
     local p = producer_of[name]
     if p and p.kind == "pwconv" and p.groups == 1 and not p.act and #p.inputs == 1 and sole_reader(p) == add
-        and add.inputs[3 - k] ~= name and (not best or order[p] > order[best]) then
+        and joinable(p) and add.inputs[3 - k] ~= name and (not best or order[p] > order[best]) then
       best, other = p, add.inputs[3 - k]
     end
   end
   return best, other
 end
 
-local function join_residuals(steps, outputs, taken)
+-- joinable(p): whether 1x1 step p may take the add (with threads, the
+-- ones cut by pixels only).
+local function join_residuals(steps, outputs, taken, joinable)
   local sole_reader = sole_reader_of(steps, outputs)
   local producer_of, order = {}, {}
   for i, s in ipairs(steps) do producer_of[s.output], order[s] = s, i end
   local joined, dropped = {}, {}
   for _, add in ipairs(steps) do
-    local p, residual = residual_producer(add, producer_of, sole_reader, order)
+    local p, residual = residual_producer(add, producer_of, sole_reader, order, joinable)
     if p then
       local fn = util.unique_c_names({p.fn .. "_residual"}, taken)[1]
       taken[fn] = true
@@ -523,6 +526,17 @@ local function pixel_slice(s, p0, p1, fn)
   return t
 end
 
+-- Pixels [p0, p1) of a 1x1 layer joined with a residual add (s, whose
+-- parts are {conv, add}): conv's pixel slice that also reads the same
+-- pixels of the residual, laid out as its output, and adds them.
+local function residual_slice(s, conv, p0, p1, fn)
+  local t = pixel_slice(conv, p0, p1, fn)
+  t.slice_of, t.residual, t.layers = s, true, s.layers
+  t.inputs, t.output, t.act = s.inputs, s.output, s.act
+  t.input_shapes, t.input_offsets = {t.x, t.y}, {p0, p0}
+  return t
+end
+
 -- A concat and shuffle moves whole planes, and a thread's slice of it
 -- reads and writes the whole tensors: its share is either pixels [u0, u1)
 -- of every plane (plane_range), where a plane is whole cache lines, so
@@ -570,7 +584,25 @@ local function split_for_threads(steps, threads, taken)
   for _, s in ipairs(steps) do
     local cut = cut_of(s)
     local units = cut == "groups" and s.groups or s.y.C
-    if cut == "bands" then
+    if s.residual then
+      -- joined only where the 1x1 layer is cut by pixels (join_residuals);
+      -- where the schedule runs the two parts after all (a kernel that
+      -- adds no residual), they are cut as any layer is
+      local conv = s.parts[1]
+      split_for_threads(s.parts, threads, taken)
+      for _, p in ipairs(s.parts) do
+        p.cut_if_alone, p.slices, p.pixel_slices = {slices = p.slices, pixel_slices = p.pixel_slices}, nil, nil
+      end
+      local pixels = cut_points(s.y.H * s.y.W, threads)
+      s.slices = {}
+      for t = 1, threads do
+        local slice = residual_slice(s, conv, pixels[t], pixels[t + 1], thread_fn(s, t - 1, taken))
+        slice.thread = t - 1
+        s.slices[t] = slice
+      end
+      -- the 1x1 layer's weights are emitted as its slices' (emit.lua)
+      conv.slices = s.slices
+    elseif cut == "bands" then
       s.thread_fns = {}
       for t = 1, threads do s.thread_fns[t] = thread_fn(s, t - 1, taken) end
       -- where the schedule runs the block as its layers after all (a 1x1
@@ -783,8 +815,10 @@ function M.plan(graph, options)
   if fuse ~= "off" then
     plan.steps = join_shuffles(plan.steps, outputs, taken)
     plan.steps, plan.views, plan.view_steps = view_slices(plan.steps, outputs)
-    -- a residual add joined to a 1x1 kernel's epilogue is not cut yet
-    if plan.threads == 1 then plan.steps = join_residuals(plan.steps, outputs, taken) end
+    -- with threads, an add joins a 1x1 layer cut by pixels only: each
+    -- thread adds the residual to its own pixels
+    plan.steps = join_residuals(plan.steps, outputs, taken,
+      function(p) return plan.threads == 1 or cut_by_pixels(p, plan.threads) end)
   end
   if plan.threads > 1 then split_for_threads(plan.steps, plan.threads, taken) end
   for _, s in ipairs(steps) do

@@ -423,6 +423,12 @@ local function schedule_residual(plan, s, options)
   local fast = schedule_layer(plan, conv, options)
   schedule_layer(plan, add, options)
   if fast and not fast.residual then return s.parts end
+  -- with threads, its pixel slices (gen/plan.lua), each of which must
+  -- take the layer's channel strides and add the residual too
+  for _, t in ipairs(s.slices or {}) do
+    local sliced = schedule_layer(plan, t, options)
+    if not takes_bands(t) or (sliced and not sliced.residual) then return s.parts end
+  end
   s.unit, s.scratch = false, false
   if conv.unit then gather(plan, s) end
   return {s}
@@ -461,7 +467,14 @@ function M.schedule(plan, options)
         steps[#steps + 1] = t
       end
     elseif s.residual then
-      for _, t in ipairs(schedule_residual(plan, s, options)) do steps[#steps + 1] = t end
+      for _, t in ipairs(schedule_residual(plan, s, options)) do
+        if t.cut_if_alone and t ~= s then
+          -- its parts, as the kernel adds no residual: cut as any layer
+          t.slices, t.pixel_slices = t.cut_if_alone.slices, t.cut_if_alone.pixel_slices
+          if t.slices then schedule_slices(plan, t, options) end
+        end
+        steps[#steps + 1] = t
+      end
     elseif s.slices then
       -- the whole layer (and its parts) too: the benchmark bundle times them alone
       for _, p in ipairs(s.parts or {}) do schedule_layer(plan, p, options) end

@@ -7,12 +7,13 @@
 -- pool).  Channel counts that three does not divide; a layer of two
 -- channels (fewer slices than threads); batch 2.  Cuts by pixels: a 1x1
 -- layer with more pixels than output channels (pw: 143 pixels into 48,
--- 48 and 47).  A concat and shuffle into a net output, cut by output
--- channels (36, 32 and 36), as its planes of 42 floats are not whole
--- cache lines.  Cuts by rows: a
--- fused block (1x1 -> depthwise -> 1x1, then a residual add) in bands
--- of one row, 4, 4 and 5 bands a thread, each thread's first band made
--- afresh in its own band buffers.
+-- 48 and 47), and so a 1x1 layer that adds a residual in its epilogue
+-- (mix: its pixels of res2's other addend too).  A concat and shuffle
+-- into a net output, cut by output channels (36, 32 and 36), as its
+-- planes of 42 floats are not whole cache lines.  Cuts by rows: a fused
+-- block (1x1 -> depthwise -> 1x1, then a residual add) in bands of one
+-- row, 4, 4 and 5 bands a thread, each thread's first band made afresh
+-- in its own band buffers.
 -- threads: 3
 -- fuse: all
 -- knobs: ex_block:band_rows=1
@@ -34,6 +35,8 @@ return net "threads" {
   dwconv "ex_dw" {k = 3, pad = 1}, relu6 "ex_dw_relu" {},
   pwconv "proj" {out = 52},
   add "res" {from = {"se", "proj"}},
+  pwconv "mix" {out = 52}, batchnorm "mix_bn" {},
+  add "res2" {from = {"res", "mix_bn"}}, relu "res2_relu" {},
   pwconv "down" {out = 36, stride = 2},
   dwconv "down_dw" {k = 3, stride = 2, pad = 1},
   maxpool "mp" {k = 3, stride = 2, pad = 1, from = "se"},
