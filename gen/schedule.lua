@@ -457,19 +457,12 @@ function M.schedule(plan, options)
   plan.untuned, plan.tuned_steps = {}, 0
   local steps = {}
   for _, s in ipairs(plan.steps) do
-    if s.kind == "block" then
-      for _, t in ipairs(schedule_block(plan, s, options)) do
+    if s.kind == "block" or s.residual then
+      local list = s.residual and schedule_residual(plan, s, options) or schedule_block(plan, s, options)
+      for _, t in ipairs(list) do
         if t.cut_if_alone and t ~= s then
-          -- its layers, as the block could not run in bands: cut as any layer
-          t.slices, t.pixel_slices = t.cut_if_alone.slices, t.cut_if_alone.pixel_slices
-          if t.slices then schedule_slices(plan, t, options) end
-        end
-        steps[#steps + 1] = t
-      end
-    elseif s.residual then
-      for _, t in ipairs(schedule_residual(plan, s, options)) do
-        if t.cut_if_alone and t ~= s then
-          -- its parts, as the kernel adds no residual: cut as any layer
+          -- its parts after all (a block that cannot run in bands, a
+          -- kernel that adds no residual): cut as any layer
           t.slices, t.pixel_slices = t.cut_if_alone.slices, t.cut_if_alone.pixel_slices
           if t.slices then schedule_slices(plan, t, options) end
         end
