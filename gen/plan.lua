@@ -437,9 +437,10 @@ local ARRAY_SUFFIXES = {"_w", "_b", "_scale", "_shift"}
 -- input), "groups" (a slice takes whole groups, inputs and outputs), or
 -- "local" (output channel c reads channel c of each input); nil: not cut,
 -- the step runs on thread 0 alone.  A concat and shuffle is cut by pixels
--- or output channels ("planes": move_slice).  A fused block is cut by rows instead:
--- each thread runs a stretch of its bands (gen/schedule.lua, which sizes
--- the bands), so the wide tensor of each stretch stays in its core's L2.
+-- or output channels ("planes": move_slice).  A fused block is cut by
+-- rows instead: each thread runs a stretch of its bands (gen/schedule.lua,
+-- which sizes the bands), so the wide tensor of each stretch stays in its
+-- core's L2.
 local function cut_of(s)
   if s.kind == "block" then return "bands" end
   if s.kind == "concat_shuffle" then return "planes" end
@@ -621,7 +622,7 @@ local function split_for_threads(steps, threads, taken)
           s.slices[#s.slices + 1] = slice
         end
       end
-    elseif cut and cut ~= "planes" and units >= threads then
+    elseif cut and units >= threads then
       local points = cut_points(units, threads)
       s.slices = {}
       for t = 1, threads do
@@ -814,11 +815,13 @@ function M.plan(graph, options)
   plan.views, plan.view_steps = {}, {}
   if fuse ~= "off" then
     plan.steps = join_shuffles(plan.steps, outputs, taken)
-    plan.steps, plan.views, plan.view_steps = view_slices(plan.steps, outputs)
     -- with threads, an add joins a 1x1 layer cut by pixels only: each
     -- thread adds the residual to its own pixels
     plan.steps = join_residuals(plan.steps, outputs, taken,
       function(p) return plan.threads == 1 or cut_by_pixels(p, plan.threads) end)
+    -- after the joins, which count a slice among a tensor's readers (a
+    -- layer whose output a slice reads must still write it)
+    plan.steps, plan.views, plan.view_steps = view_slices(plan.steps, outputs)
   end
   if plan.threads > 1 then split_for_threads(plan.steps, plan.threads, taken) end
   for _, s in ipairs(steps) do
