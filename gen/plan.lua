@@ -478,10 +478,16 @@ local function slice_tensor(t, first, count)
   return tensor.from_f32le(t:to_f32le(), 4 * first, count)
 end
 
--- Slice [u0, u1) of step s's units as a step of its own, named fn.
-local function slice_step(s, cut, u0, u1, fn)
+-- A copy of step s, a slice of it to change.
+local function copy_of(s)
   local t = {}
   for k, v in pairs(s) do t[k] = v end
+  return t
+end
+
+-- Slice [u0, u1) of step s's units as a step of its own, named fn.
+local function slice_step(s, cut, u0, u1, fn)
+  local t = copy_of(s)
   local per_unit = cut == "groups" and s.C_out // s.groups or 1
   local c0, c1 = u0 * per_unit, u1 * per_unit
   t.fn, t.slice_of, t.channels = fn, s, {c0, c1}
@@ -511,8 +517,7 @@ end
 -- pointwise kernels that run a block's bands take).  A unit-stride 1x1
 -- kernel sees its pixels as one run, so the slice is one row of them.
 local function pixel_slice(s, p0, p1, fn)
-  local t = {}
-  for k, v in pairs(s) do t[k] = v end
+  local t = copy_of(s)
   local plane = s.y.H * s.y.W
   t.fn, t.slice_of, t.pixels = fn, s, {p0, p1}
   -- the same weights, packed for the slice's own knobs by the schedule
@@ -549,8 +554,7 @@ end
 local function shares_by_pixels(s) return s.y.H * s.y.W % 16 == 0 end
 
 local function move_slice(s, u0, u1, fn)
-  local t = {}
-  for k, v in pairs(s) do t[k] = v end
+  local t = copy_of(s)
   t.fn, t.slice_of = fn, s
   if shares_by_pixels(s) then t.plane_range = {u0, u1} else t.channel_range = {u0, u1} end
   return t
@@ -581,57 +585,49 @@ end
 -- Sets s.slices on every step that can be cut (those with at least one
 -- unit per thread), and a block's s.thread_fns, the names of its threads'
 -- stretches of bands; `taken` keeps the slices' names apart.
+-- One slice of step s per thread that has a share of `points`
+-- (cut_points), made by make(u0, u1, fn).
+local function slices_by(s, points, threads, taken, make)
+  local slices = {}
+  for t = 1, threads do
+    if points[t + 1] > points[t] then
+      local slice = make(points[t], points[t + 1], thread_fn(s, t - 1, taken))
+      slice.thread = t - 1
+      slices[#slices + 1] = slice
+    end
+  end
+  return slices
+end
+
 local function split_for_threads(steps, threads, taken)
   for _, s in ipairs(steps) do
     local cut = cut_of(s)
     local units = cut == "groups" and s.groups or s.y.C
-    if s.residual then
-      -- joined only where the 1x1 layer is cut by pixels (join_residuals);
-      -- where the schedule runs the two parts after all (a kernel that
-      -- adds no residual), they are cut as any layer is
-      local conv = s.parts[1]
+    if s.residual or cut == "bands" then
+      -- where the schedule runs the parts one by one after all (a 1x1
+      -- kernel that takes no bands, or adds no residual), they are cut as
+      -- any layer is
       split_for_threads(s.parts, threads, taken)
       for _, p in ipairs(s.parts) do
         p.cut_if_alone, p.slices, p.pixel_slices = {slices = p.slices, pixel_slices = p.pixel_slices}, nil, nil
       end
-      local pixels = cut_points(s.y.H * s.y.W, threads)
-      s.slices = {}
-      for t = 1, threads do
-        local slice = residual_slice(s, conv, pixels[t], pixels[t + 1], thread_fn(s, t - 1, taken))
-        slice.thread = t - 1
-        s.slices[t] = slice
-      end
+    end
+    if s.residual then
+      -- joined only where the 1x1 layer is cut by pixels (join_residuals)
+      local conv = s.parts[1]
+      s.slices = slices_by(s, cut_points(s.y.H * s.y.W, threads), threads, taken,
+        function(p0, p1, fn) return residual_slice(s, conv, p0, p1, fn) end)
       -- the 1x1 layer's weights are emitted as its slices' (emit.lua)
       conv.slices = s.slices
     elseif cut == "bands" then
       s.thread_fns = {}
       for t = 1, threads do s.thread_fns[t] = thread_fn(s, t - 1, taken) end
-      -- where the schedule runs the block as its layers after all (a 1x1
-      -- kernel that takes no bands), they are cut as any layer is
-      split_for_threads(s.parts, threads, taken)
-      for _, p in ipairs(s.parts) do
-        p.cut_if_alone, p.slices, p.pixel_slices = {slices = p.slices, pixel_slices = p.pixel_slices}, nil, nil
-      end
     elseif cut == "planes" then
       local points = cut_points(shares_by_pixels(s) and s.y.H * s.y.W or s.y.C, threads)
-      s.slices = {}
-      for t = 1, threads do
-        if points[t + 1] > points[t] then
-          local slice = move_slice(s, points[t], points[t + 1], thread_fn(s, t - 1, taken))
-          slice.thread = t - 1
-          s.slices[#s.slices + 1] = slice
-        end
-      end
+      s.slices = slices_by(s, points, threads, taken, function(u0, u1, fn) return move_slice(s, u0, u1, fn) end)
     elseif cut and units >= threads then
-      local points = cut_points(units, threads)
-      s.slices = {}
-      for t = 1, threads do
-        if points[t + 1] > points[t] then
-          local slice = slice_step(s, cut, points[t], points[t + 1], thread_fn(s, t - 1, taken))
-          slice.thread = t - 1
-          s.slices[#s.slices + 1] = slice
-        end
-      end
+      s.slices = slices_by(s, cut_points(units, threads), threads, taken,
+        function(u0, u1, fn) return slice_step(s, cut, u0, u1, fn) end)
       if cut_by_pixels(s, threads) then
         -- the schedule takes these where the kernel takes channel strides
         s.pixel_slices = {}
