@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "bench.h"
 #include "benchnet.h"
@@ -55,6 +56,7 @@ struct options {
   unsigned impls;            /* bit i: implementation i (impl_name) */
   int impls_given, steps, net, keep_going;
   int threads;               /* the peers' whole nets; 0: as many as the net's */
+  int paired;                /* --paired=ROUNDS: tuned against generated in pairs, no Google Benchmark */
   const char *facts, *rss;
   uint64_t seed;
   double tol;
@@ -484,6 +486,10 @@ static void report_wrong(const struct bench_case *c, const char *impl, double er
   if (keep_going) fprintf(stderr, "bench_net: WRONG %s %s %.3g\n", step, impl, error);
 }
 
+/* The whole net's registered runners of generated, tuned and reference,
+   for --paired. */
+static struct runner *whole_runner[N_OWN];
+
 /* Checks the selected implementations of one case and registers those
    that pass; tuned: the tuned net if it has this case, else NULL.
    Returns the number that failed; *registered counts those registered. */
@@ -544,6 +550,7 @@ static int check_and_register(struct bench_case *c, int first_case, const struct
     }
     register_runner(r, impl, label, macs);
     ++*registered;
+    if (c->whole && i < N_OWN) whole_runner[i] = r;
   }
   if (facts) fputs("}}", facts);
   return failures;
@@ -596,7 +603,8 @@ static int tuned_match(const struct bench_net *a, const struct bench_net *b, cha
 
 static const char usage_text[] =
     "usage: NAME_bench [--families=LIST] [--impls=LIST] [--no-steps] [--no-net] [--keep-going]\n"
-    "                  [--facts=FILE] [--rss=IMPL] [--threads=N] [--seed=N] [--tol=X] [--benchmark_...]\n"
+    "                  [--facts=FILE] [--rss=IMPL] [--threads=N] [--paired=ROUNDS] [--seed=N] [--tol=X]\n"
+    "                  [--benchmark_...]\n"
     "  --families=LIST  time only steps of these kernel families (conv,gconv,dwconv,pwconv,...)\n"
     "  --impls=LIST     check and time only these of generated,tuned,reference,xnnpack,onednn\n"
     "                   (default: all there are); the reference checks the others regardless\n"
@@ -607,6 +615,8 @@ static const char usage_text[] =
     "  --rss=IMPL       run only IMPL's whole net (generated, xnnpack, onednn); print peak RSS\n"
     "  --threads=N      run the peers' whole nets on N threads (default: as many as the\n"
     "                   generated net, convgen --threads); their steps run on one\n"
+    "  --paired=ROUNDS  time the whole nets generated and tuned in ROUNDS pairs of\n"
+    "                   back-to-back runs instead; print each pair's times as JSON\n"
     "  --seed=N         inputs' seed (1);  --tol=X: normalized error allowed (1e-4)\n"
     "  --benchmark_...  Google Benchmark's flags: filter, min_time, repetitions, out, ...\n";
 
@@ -666,6 +676,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
       long n = strtol(a + 10, &end, 10);
       if (*end || end == a + 10 || n < 1 || n > 256) return usage("--threads takes a number from 1 to 256");
       o->threads = (int)n;
+    } else if (strncmp(a, "--paired=", 9) == 0) {
+      long n = strtol(a + 9, &end, 10);
+      if (*end || end == a + 9 || n < 3 || n > 100000) return usage("--paired takes a number of rounds from 3");
+      o->paired = (int)n;
     } else if (strncmp(a, "--seed=", 7) == 0) {
       o->seed = strtoull(a + 7, &end, 10);
       if (*end || end == a + 7) return usage("--seed takes a number");
@@ -719,6 +733,52 @@ static int report_rss(const struct bench_net *net, const char *impl, int threads
   }
   printf("{\"implementation\": \"%s\", \"baseline_rss_kb\": %ld, \"peak_rss_kb\": %ld}\n", impl, before, max_rss_kb());
   return 0;
+}
+
+/* ---- tuned against generated, in pairs -------------------------------- */
+
+/* A tuner's gain is a few percent, and this machine's speed drifts by more
+   within seconds.  Google Benchmark's repetitions, even interleaved, are
+   each a tenth of a second of one net: drift between them widens any
+   comparison.  Here each round runs both nets back to back, alternating
+   which goes first, so that a pair shares its moment and its ratio
+   cancels the drift.  harness/bench_table.py takes the median of the
+   ratios and its interval. */
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* calls of r, after one untimed: each side is timed warm, as in Google
+   Benchmark's loop, not just after the other net has had the caches. */
+static double seconds_of(struct runner *r, int calls) {
+  run_runner(r);
+  double t0 = seconds_now();
+  for (int i = 0; i < calls; i++) run_runner(r);
+  return seconds_now() - t0;
+}
+
+static int run_pairs(const struct bench_net *net, int rounds) {
+  struct runner *a = whole_runner[I_GENERATED], *b = whole_runner[I_TUNED];
+  if (!a || !b) {
+    fprintf(stderr, "bench_net: --paired needs the whole nets generated and tuned (make bench TUNING=FILE)\n");
+    return 2;
+  }
+  /* enough calls that a side takes 10 ms, far above the clock's grain */
+  double once = seconds_of(a, 3) / 3;
+  int calls = once >= 0.01 ? 1 : (int)(0.01 / once) + 1;
+  seconds_of(b, calls);
+  printf("{\"net\": \"%s\", \"calls_per_side\": %d, \"pairs\": [", net->name, calls);
+  for (int r = 0; r < rounds; r++) {
+    double ta, tb;
+    if (r % 2 == 0) ta = seconds_of(a, calls), tb = seconds_of(b, calls);
+    else tb = seconds_of(b, calls), ta = seconds_of(a, calls);
+    printf("%s\n  {\"generated_ms\": %.6f, \"tuned_ms\": %.6f}", r ? "," : "", 1e3 * ta / calls, 1e3 * tb / calls);
+  }
+  printf("\n]}\n");
+  return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -786,5 +846,6 @@ int main(int argc, char **argv) {
   else
     fprintf(stderr, "bench_net: %s: every implementation of %d case(s) matches the reference (tolerance %g)\n",
             net->name, cases, o.tol);
+  if (o.paired) return failures ? 1 : run_pairs(net, o.paired);
   return bench_main(o.bench_argc, o.bench_argv);
 }

@@ -7,13 +7,17 @@ Reads what `make bench` / `make bench-peers` left in a directory (out/bench):
   NAME.facts.json        what out/NAME_bench checked: shapes, MACs, bytes, memory
   NAME.rss.json          optional: one line per implementation, peak RSS
   NAME.pytorch.json      optional: harness/bench_torch.py --model NAME
+  NAME.tuned.json        optional: the tuned and default whole nets, interleaved
+  NAME.paired.json       optional: the same in back-to-back pairs (bench_net --paired)
 and prints, per net: every case (layer, shape, MACs, the roof, then per
 implementation the median time, GFLOP/s and % of the roof, the best in
 bold), the totals, the whole forward pass with its spread over the
 repetitions, and memory.  A net benchmarked with a second schedule
 (make bench TUNING=FILE) gets a "tuned" column, and the ratio of the
-tuned and generated whole forward passes' medians: the autotuner's gain.  With --markdown FILE it writes the same tables
-for docs/benchmarks.md; with --json FILE the numbers.
+tuned and generated whole forward passes' medians, the autotuner's gain;
+with NAME.paired.json (bench_net --paired) also the median of paired
+ratios, its 95% interval, and whether the gain was measured.  With --markdown FILE it writes the same
+tables for docs/benchmarks.md; with --json FILE the numbers.
 
 The roof of a case is the least time it can take on this machine:
 max(FLOPs / peak FMA, compulsory bytes / bandwidth), from the machine's
@@ -24,7 +28,9 @@ bandwidth) in GFLOP/s; one without (add, pools) is shown in GB/s.
 
 import argparse
 import json
+import math
 import os
+import statistics
 import subprocess
 import sys
 
@@ -231,6 +237,46 @@ def summary_table(rows, torch, roof, impls, threads):
     return lines
 
 
+# Two copies of one schedule, linked side by side as generated and tuned
+# (make out/mobilenet_v2_bench_tuned SECOND='--fuse auto'), came out 0.993
+# and 0.999 in paired runs: code placement alone moves a net by up to
+# 0.7%.  A tuned net is called faster or slower only beyond this.
+SAME_SCHEDULE_SPREAD = 0.01
+
+
+def median_interval(values, confidence=0.95):
+    """The median of values and a distribution-free interval for it: the
+    order statistics whose ranks a binomial(n, 1/2) puts outside the
+    interval with probability 1 - confidence (no model of the noise)."""
+    v, n = sorted(values), len(values)
+    # the largest rank j with P(binomial(n, 1/2) <= j - 1) within the tail:
+    # [v_j, v_(n+1-j)], counted from 1, holds the median with the confidence
+    j, below = 0, 0.0
+    while j < n // 2 and below + math.comb(n, j) / 2 ** n <= (1 - confidence) / 2:
+        below += math.comb(n, j) / 2 ** n
+        j += 1
+    j = max(j, 1)      # under 6 values no interval reaches 95%: the range
+    return statistics.median(v), v[j - 1], v[n - j]
+
+
+def verdict(low, high):
+    if high < 1 - SAME_SCHEDULE_SPREAD:
+        return "tuned faster"
+    if low > 1 + SAME_SCHEDULE_SPREAD:
+        return "tuned slower"
+    return f"no difference beyond the {100 * SAME_SCHEDULE_SPREAD:.0f}% two copies of one schedule can differ by"
+
+
+def paired_ratio(paired):
+    """Text for NAME.paired.json (bench_net --paired): the median of the
+    pairs' tuned / generated ratios, its 95% interval and the verdict."""
+    ratios = [p["tuned_ms"] / p["generated_ms"] for p in paired["pairs"]]
+    median, low, high = median_interval(ratios)
+    return median, (f"Whole forward pass, tuned vs generated in {len(ratios)} back-to-back pairs "
+                    f"({paired['calls_per_side']} calls a side): median of tuned / generated = {median:.3f}, "
+                    f"95% interval {low:.3f}–{high:.3f}: {verdict(low, high)}.")
+
+
 def tuned_ratio(rows, side_by_side):
     """Whole forward pass, tuned over generated: from NAME.tuned.json (make
     bench's interleaved run of the two alone) when there is one, else from
@@ -340,6 +386,10 @@ def main():
                                         if os.path.exists(tuned_path) else None)
         if ratio is not None:
             md += ["", ratio_text]
+        paired, paired_path = None, os.path.join(args.dir, f"{net}.paired.json")
+        if os.path.exists(paired_path):
+            paired, paired_text = paired_ratio(load_json(paired_path))
+            md += ["", paired_text]
         obj = os.path.join(os.path.dirname(os.path.abspath(args.dir)), f"{net}_bench.o")
         mem = memory_table(facts, read_rss(os.path.join(args.dir, f"{net}.rss.json")), text_bytes(obj),
                            torch if torch_rows else None)
@@ -350,7 +400,7 @@ def main():
                                            "roof_ms": 1e3 * r["roof"], "bound": r["bound"], "best": best_of(r),
                                            "results": r["results"]} for r in rows],
                                 "totals": totals(rows, impls), "pytorch": torch_rows,
-                                "tuned_over_generated": ratio}
+                                "tuned_over_generated": ratio, "tuned_over_generated_paired": paired}
     text = "\n".join(md) + "\n"
     sys.stdout.write(text)
     if args.markdown:

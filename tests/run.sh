@@ -998,6 +998,25 @@ group tune
 U=$T/tune
 mkdir -p "$U/templates"
 cp templates/*.tpl "$U/templates/"
+# make bench's verdict on a tune: a steady 3% gain under noise is measured,
+# half a percent (what two copies of one schedule can differ by) is not.
+if $PY - <<'EOF' >"$U/interval.log" 2>&1
+import sys
+sys.path.insert(0, "harness")
+import random
+import bench_table as b
+def pairs(gain):
+    rng = random.Random(1)   # drift shared by a pair, then each side's own noise
+    drift = [1 + 0.1 * rng.random() for _ in range(101)]
+    return {"calls_per_side": 3, "pairs": [{"generated_ms": 3.5 * x * rng.gauss(1, 0.01),
+                                            "tuned_ms": 3.5 * gain * x * rng.gauss(1, 0.01)} for x in drift]}
+median, text = b.paired_ratio(pairs(0.97))
+assert abs(median - 0.97) < 0.005 and text.endswith("tuned faster."), text
+median, text = b.paired_ratio(pairs(0.995))
+assert "no difference beyond" in text, text
+assert b.median_interval(list(range(1, 202)))[1:] == (87, 115)   # the binomial ranks for n = 201
+EOF
+then pass; else fail "bench_table.py's interval of the tuned/default ratio" "$(tail -n 4 "$U/interval.log")"; fi
 # A kernel that is wrong for one knob value only: the tuner must find it
 # wrong against the reference, never time it, and pick another.
 printf '%s\n' '$if knobs.mr == 2 then' '  y[0] += 1.0f;   /* planted by tests/run.sh */' '$end' \
@@ -1054,6 +1073,16 @@ else
       pass
     else
       fail "make bench's tuned binary does not build, check or time" "$(tail -n 8 "$U/bench.log")"
+    fi
+    # and in back-to-back pairs, for bench_table.py's verdict
+    if out/pointwise_32_64_bench_tuned --no-steps --impls=generated,tuned --paired=5 >"$U/paired.json" 2>>"$U/bench.log" &&
+       $PY -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if len(d["pairs"]) == 5 and all(p["generated_ms"] > 0 and p["tuned_ms"] > 0 for p in d["pairs"]) else 1)' \
+         "$U/paired.json"; then
+      pass
+    else
+      fail "bench_net --paired" "$(tail -n 4 "$U/bench.log" "$U/paired.json")"
     fi
   fi
   # A chain that may run fused (its wide tensor is 1 MiB, so by default
