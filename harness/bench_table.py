@@ -16,8 +16,9 @@ repetitions, and memory.  A net benchmarked with a second schedule
 (make bench TUNING=FILE) gets a "tuned" column, and the ratio of the
 tuned and generated whole forward passes' medians, the autotuner's gain;
 with NAME.paired.json (bench_net --paired) also the median of paired
-ratios, its 95% interval, and whether the gain was measured.  With --markdown FILE it writes the same
-tables for docs/benchmarks.md; with --json FILE the numbers.
+ratios, its 95% interval, and whether the gain was measured.  With
+--markdown FILE it writes the same tables for docs/benchmarks.md; with
+--json FILE the numbers.
 
 The roof of a case is the least time it can take on this machine:
 max(FLOPs / peak FMA, compulsory bytes / bandwidth), from the machine's
