@@ -582,9 +582,6 @@ local function thread_fn(s, t, taken)
   return fn
 end
 
--- Sets s.slices on every step that can be cut (those with at least one
--- unit per thread), and a block's s.thread_fns, the names of its threads'
--- stretches of bands; `taken` keeps the slices' names apart.
 -- One slice of step s per thread that has a share of `points`
 -- (cut_points), made by make(u0, u1, fn).
 local function slices_by(s, points, threads, taken, make)
@@ -599,6 +596,9 @@ local function slices_by(s, points, threads, taken, make)
   return slices
 end
 
+-- Sets s.slices on every step that can be cut (those with at least one
+-- unit per thread), and a block's s.thread_fns, the names of its threads'
+-- stretches of bands; `taken` keeps the slices' names apart.
 local function split_for_threads(steps, threads, taken)
   for _, s in ipairs(steps) do
     local cut = cut_of(s)

@@ -769,7 +769,6 @@ static int run_pairs(const struct bench_net *net, int rounds) {
   /* enough calls that a side takes 10 ms, far above the clock's grain */
   double once = seconds_of(a, 3) / 3;
   int calls = once >= 0.01 ? 1 : (int)(0.01 / once) + 1;
-  seconds_of(b, calls);
   printf("{\"net\": \"%s\", \"calls_per_side\": %d, \"pairs\": [", net->name, calls);
   for (int r = 0; r < rounds; r++) {
     double ta, tb;

@@ -43,6 +43,7 @@ $  local o0, o1 = channel_range and channel_range[1] or 0, channel_range and cha
 $  local offset = 0
 $  for i = 1, #inputs do
 $    local c, stop, read = offset, offset + input_shapes[i].C, false
+$    local src = #inputs == 1 and "x" or ("x" .. (i - 1))
 $    while c < stop do
 $      local j, k = c // per_group, c % per_group
 $      local run = math.min(stop, (j + 1) * per_group) - c
@@ -53,12 +54,12 @@ $      if first <= last then
 $        read = true
 for (int k = 0; k < ${last - first + 1}; ++k)
   for (int i = ${p0}; i < ${p1}; ++i)
-    y[${plane(lin("k", groups, first * groups + j))} + i] = ${#inputs == 1 and "x" or ("x" .. (i - 1))}[${plane(lin("k", 1, c - offset + first - k))} + i];
+    y[${plane(lin("k", groups, first * groups + j))} + i] = ${src}[${plane(lin("k", 1, c - offset + first - k))} + i];
 $      end
 $      c = c + run
 $    end
 $    if not read then
-(void)${#inputs == 1 and "x" or ("x" .. (i - 1))}; /* none of its channels is in this slice */
+(void)${src}; /* none of its channels is in this slice */
 $    end
 $    offset = stop
 $  end
