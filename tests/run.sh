@@ -372,9 +372,9 @@ group kernels
 mkdir -p "$T/kernels" "$T/kernels_vg"
 $PY -B tests/kernel_cases.py --out "$T/kernels" >"$T/kernels/list" 2>"$T/kernels/gen.err" ||
   fail "tests/kernel_cases.py" "$(cat "$T/kernels/gen.err")"
-# Every AVX-512 and NEON case, every other AVX2 one (the same table, the
-# other template; every eighth is memchecked below); KERNELS_ALL=1: all.
-awk -v all="${KERNELS_ALL:-}" '!/target avx2/ || all != "" || n++ % 2 == 0' "$T/kernels/list" >"$T/kernels/run"
+# Every AVX-512 and NEON case, every third AVX2 one (the same table, the
+# other template; every tenth is memchecked below); KERNELS_ALL=1: all.
+awk -v all="${KERNELS_ALL:-}" '!/target avx2/ || all != "" || n++ % 3 == 0' "$T/kernels/list" >"$T/kernels/run"
 export CASE_CFLAGS="-O1 -march=native"
 CASE_PCH=$(x86_pch "$CASE_CFLAGS") run_cases "$T/kernels/run"
 # clang with the intrinsics enabled sees what the plain-C paths hide (an
@@ -393,13 +393,13 @@ if [ "$have_clang" = 1 ]; then
   [ -s "$T/kernels/clang.failed" ] || pass
 fi
 if command -v valgrind >/dev/null 2>&1; then
-  # every eighth avx2 case: all of them take minutes under memcheck (KERNELS_VG_ALL=1)
+  # every tenth avx2 case: all of them take minutes under memcheck (KERNELS_VG_ALL=1)
   : >"$T/kernels_vg/list"
   n=0
   while read -r spec rest; do
     case $rest in *"target avx2"*)
       n=$((n + 1))
-      [ -z "${KERNELS_VG_ALL:-}" ] && [ $((n % 8)) != 1 ] && continue
+      [ -z "${KERNELS_VG_ALL:-}" ] && [ $((n % 10)) != 1 ] && continue
       cp "$spec" "$T/kernels_vg/" && echo "$T/kernels_vg/$(basename "$spec") $rest" >>"$T/kernels_vg/list" ;;
     esac
   done <"$T/kernels/list"
@@ -422,10 +422,10 @@ else
     cc -O1 -g $SAN -std=c99 -Iharness -c "harness/$f.c" -o "$T/asan/$f.o" || fail "harness/$f.c with $SAN"
   done
   : >"$T/sanitize/list"
-  # A third of the random layers (from the first; valgrind takes even ones)
+  # A quarter of the random layers (from the first; valgrind takes even ones)
   # and of the random graphs keep make test inside its time; SANITIZE_ALL=1
   # takes them all.
-  step=3
+  step=4
   [ -n "${SANITIZE_ALL:-}" ] && step=1
   for spec in $(sed -n "1~${step}p" "$T/random/list" | cut -d' ' -f1) $(sed -n "1~${step}p" "$T/graphs/list" | cut -d' ' -f1) \
               tests/specs/*.lua; do
