@@ -89,10 +89,15 @@ local function pointwise(isa_name)
       local nv = given.nv or math.min(isa_name == "avx512" and 3 or 2, (P + L - 1) // L)
       local mr = math.max(1, math.min(max_acc // nv, isa_name == "avx512" and 8 or 6, s.C_out))
       if isa_name == "avx512" and nv < 3 then mr = math.min(12, max_acc // nv, s.C_out) end
+      -- AVX-512 only: AVX2's vector tail is at most 7 lanes, and its
+      -- registers would hold few channel tiles at once
+      local tail = isa_name == "avx512"
+        and {1, "the pixels short of a whole vector go along channels (0: in one masked vector)", 0, 1} or nil
       return {
         mr = {mr, "output channels per register tile (weights broadcast)", 1, max_acc},
         nv = {nv, string.format("%d-pixel vectors per register tile (one row of X loaded per k)", L), 1, 4},
         px_block = pixel_block(s, L, nv),
+        tail = tail,
       }
     end,
     check = function(s)
@@ -105,7 +110,8 @@ local function pointwise(isa_name)
     tune = function(s)
       local P = s.y.H * s.y.W
       return {nv = upto(math.min(4, (P + L - 1) // L)),
-        mr = within({1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28}, 1, math.min(max_acc, s.C_out))}
+        mr = within({1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28}, 1, math.min(max_acc, s.C_out)),
+        tail = (isa_name == "avx512" and P % L ~= 0) and {0, 1} or nil}
     end,
     pack = function(s) s.params.packed = pack_rows(s.params.weight, s.C_out, s.C_in, s.knobs.mr) end,
   }
@@ -137,6 +143,18 @@ end
 -- channels; MobileNetV2's 3x3 (K = 27) 1.03-1.05x, so it stays on pixels.
 local function few_inputs(s)
   return s.kind == "conv" and s.groups == 1 and s.C_in <= 4 and s.C_in * s.kh * s.kw >= 128
+end
+
+-- The sizes of K split into n equal chunks, for each n in `counts`, down
+-- to `smallest` (a chunk that short is all loop overhead).
+local function equal_chunks(K, counts, smallest)
+  local out, seen = {}, {}
+  for _, n in ipairs(counts) do
+    local size = (K + n - 1) // n
+    if size >= math.min(smallest, K) and not seen[size] then out[#out + 1], seen[size] = size, true end
+  end
+  table.sort(out)
+  return out
 end
 
 local function check_channel_tile(max_np, isa_name)
@@ -178,7 +196,8 @@ local function pointwise_channels(isa_name)
     check = check_channel_tile(max_np, isa_name),
     tune = function(s)
       return {mv = upto(math.min(8, (s.C_out + L - 1) // L)),
-        np = within({1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 31}, 1, math.min(s.y.H * s.y.W, isa.registers))}
+        np = within({1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 31}, 1, math.min(s.y.H * s.y.W, isa.registers)),
+        kc = equal_chunks(s.C_in, {1, 2, 3, 4, 6, 8}, 32)}
     end,
     pack = function(s) s.params.packed = pack_rows(s.params.weight, s.C_out, s.C_in, s.knobs.mv * L) end,
   }

@@ -95,15 +95,28 @@ function M.add_rows(simd, f)
     local function r(i) return i < n and vecs[first + i + 1] or f("setzero_ps") end
     local halves = n > 4 and 2 or 1
     local out = {"{"}
+    -- channel c reads quad c % 4: with fewer than 4 channels some quads,
+    -- and the pairs only they read, are left out (unused, they would warn)
+    local quads = math.min(lanes, 4)
+    local function declare(list)
+      local parts = {}
+      for i = 1, #list, 2 do parts[#parts + 1] = list[i] .. " = " .. list[i + 1] end
+      return "  const __m512 " .. table.concat(parts, ", ") .. ";"
+    end
     for h = 0, halves - 1 do
       local b = 4 * h
-      out[#out + 1] = string.format("  const __m512 pair%d = %s, pair%d = %s, pair%d = %s, pair%d = %s;",
-        b, f("unpacklo_ps", r(b), r(b + 1)), b + 1, f("unpackhi_ps", r(b), r(b + 1)),
-        b + 2, f("unpacklo_ps", r(b + 2), r(b + 3)), b + 3, f("unpackhi_ps", r(b + 2), r(b + 3)))
-      out[#out + 1] = string.format("  const __m512 quad%d = %s, quad%d = %s, quad%d = %s, quad%d = %s;",
-        b, f("shuffle_ps", "pair" .. b, "pair" .. b + 2, "0x44"), b + 1, f("shuffle_ps", "pair" .. b, "pair" .. b + 2, "0xee"),
-        b + 2, f("shuffle_ps", "pair" .. b + 1, "pair" .. b + 3, "0x44"),
-        b + 3, f("shuffle_ps", "pair" .. b + 1, "pair" .. b + 3, "0xee"))
+      local pairs = {"pair" .. b, f("unpacklo_ps", r(b), r(b + 1))}
+      if quads > 2 then table.move({"pair" .. b + 1, f("unpackhi_ps", r(b), r(b + 1))}, 1, 2, 3, pairs) end
+      table.move({"pair" .. b + 2, f("unpacklo_ps", r(b + 2), r(b + 3))}, 1, 2, #pairs + 1, pairs)
+      if quads > 2 then table.move({"pair" .. b + 3, f("unpackhi_ps", r(b + 2), r(b + 3))}, 1, 2, #pairs + 1, pairs) end
+      out[#out + 1] = declare(pairs)
+      local quad = {}
+      for q = 0, quads - 1 do
+        local lo, hi = q < 2 and b or b + 1, q < 2 and b + 2 or b + 3
+        quad[#quad + 1] = "quad" .. b + q
+        quad[#quad + 1] = f("shuffle_ps", "pair" .. lo, "pair" .. hi, q % 2 == 0 and "0x44" or "0xee")
+      end
+      out[#out + 1] = declare(quad)
     end
     for c = 0, lanes - 1 do
       local k, q = c // 4, c % 4

@@ -12,6 +12,9 @@ $-- XS and YS are the floats between channels of X and of Y: P, unless
 $-- the layer is a band of rows inside a fused block (gen/plan.lua).
 $-- R: the residual's pointer when the layer adds it (laid out as Y), to
 $-- each output before the activation.
+$-- With tail = 1 on AVX-512, the last pixels short of a whole vector (4
+$-- of 14x14's 196) go along channels instead: a masked vector of mostly
+$-- idle lanes would cost a whole tile pass over K per mr channels.
 $-- Without the ISA enabled (another compiler or -march) the same packed
 $-- weights feed a plain loop.
 $local P, K, M = y.H * y.W, C_in, C_out
@@ -25,6 +28,14 @@ $local full_px = P // NR * NR
 $local tail_px = P - full_px
 $local last_lanes = (tail_px - 1) % L + 1
 $local full_tiles, rest = M // mr, M % mr
+$-- The channel tail: `odd` pixels, `group` register tiles at a time, each
+$-- tile's mr channels in cv vectors (registers: accumulators, a weight
+$-- vector per tile and vector, the broadcast input).
+$local cv = (mr + L - 1) // L
+$local odd = (knobs.tail == 1 and L == 16 and not SIMD.scalar_act) and P % L or 0
+$local group = odd > 0 and (ISA.registers - 1) // (cv * (odd + 1)) or 0
+$if group == 0 then odd = 0 end
+$local vec_px = tail_px - odd
 $-- Loads and stores of a vector of `n` lanes (L: a whole vector).
 $local function load(ptr, n)
 $  if n == L then return f("loadu_ps", ptr) end
@@ -84,9 +95,86 @@ $    if SIMD.scalar_act then
 $    end
 $  end
 $end
+$-- The last `odd` pixels from pixel p of `tiles` register tiles from
+$-- channel oc, the last tile's channels `rows_last` (C_out's rest): per
+$-- k, each tile's packed weights (mr contiguous floats) in cv vectors
+$-- times each pixel's input broadcast.  The sums are stored as NCHW rows,
+$-- transposed in registers.
+$local function channel_tail(oc, p, tiles, rows_last)
+{
+$  local function rows_of(g) return g == tiles - 1 and rows_last or mr end
+$  local function lanes_of(g, v) return math.max(0, math.min(L, rows_of(g) - L * v)) end
+$  local function mask(n) return string.format("0x%04x", (1 << n) - 1) end
+$  for g = 0, tiles - 1 do
+  const float *restrict w${g} = ${W} + ${lin(lin(oc, 1, g * mr), K, 0)};
+$    for v = 0, cv - 1 do
+$      if lanes_of(g, v) > 0 then
+$        local init = B and f("maskz_loadu_ps", mask(lanes_of(g, v)), B .. " + " .. lin(oc, 1, g * mr + L * v)) or "zero"
+$        local names = {}
+$        for i = 0, odd - 1 do names[#names + 1] = string.format("c%d_%d_%d = %s", g, v, i, init) end
+  ${V} ${table.concat(names, ", ")};
+$      end
+$    end
+$  end
+  const float *restrict xk = x + ${p};
+  for (int k = 0; k < ${K}; ++k, xk += ${XS}) {
+$  for g = 0, tiles - 1 do
+$    for v = 0, cv - 1 do
+$      if lanes_of(g, v) > 0 then
+    const ${V} w${g}_${v} = ${f("maskz_loadu_ps", mask(lanes_of(g, v)), "w" .. g .. " + " .. L * v)};
+$      end
+$    end
+$  end
+$  for i = 0, odd - 1 do
+    {
+      const ${V} xi = ${f("set1_ps", "xk[" .. i .. "]")};
+$    for g = 0, tiles - 1 do
+$      for v = 0, cv - 1 do
+$        if lanes_of(g, v) > 0 then
+      c${g}_${v}_${i} = ${f("fmadd_ps", "w" .. g .. "_" .. v, "xi", string.format("c%d_%d_%d", g, v, i))};
+$        end
+$      end
+$    end
+    }
+$  end
+$  for g = 0, tiles - 1 do
+    w${g} += ${mr};
+$  end
+  }
+$  for g = 0, tiles - 1 do
+$    for v = 0, cv - 1 do
+$      local lanes = lanes_of(g, v)
+$      if lanes > 0 then
+$        local c0 = lin(oc, 1, g * mr + L * v)
+$        local names = {}
+$        for i = 0, odd - 1 do
+$          names[i + 1] = string.format("c%d_%d_%d", g, v, i)
+$          if not R and finish(names[i + 1]) ~= names[i + 1] then
+  ${names[i + 1]} = ${finish(names[i + 1])};
+$          end
+$        end
+$        local function row_store(c, row, n, first)
+$          local at = string.format("%s + %s", lin(lin(c0, 1, c), YS, 0), lin(p, 1, first))
+$          if R then row = finish(f("add_ps", row, SIMD.load_first(R .. " + " .. at, n))) end
+$          return string.format("_mm512_mask_storeu_ps(y + %s, %s, %s);", at, mask(n), row)
+$        end
+  ${SIMD.rows(names, lanes, row_store)}
+$      end
+$    end
+$  end
+}
+$end
 #if ${ISA.guard}
 $for _, line in ipairs(SIMD.constants(not B)) do
 ${line}
+$end
+$if odd > 0 then
+$  -- rows() picks channel c with row_lane(c // 4): the first mr / 4 of them
+$  for k, line in ipairs(SIMD.row_constants()) do
+$    if 4 * (k - 1) < math.min(mr, L) then
+${line}
+$    end
+$  end
 $end
 $if tail_px > 0 and L == 8 and last_lanes < L then
 $  local lanes = {}
@@ -110,17 +198,28 @@ $    tile(full_tiles * mr, "p", rest, nv, L)
 $  end
 }
 $end
-$if tail_px > 0 then
-$  local vecs = (tail_px + L - 1) // L
+$if vec_px > 0 then
+$  local vecs = (vec_px + L - 1) // L
+$  local last = (vec_px - 1) % L + 1
 $  if full_tiles > 0 then
 for (int t = 0; t < ${full_tiles}; ++t) {
-$    tile("t * " .. mr, full_px, mr, vecs, last_lanes)
+$    tile("t * " .. mr, full_px, mr, vecs, last)
 }
 $  end
 $  if rest > 0 then
 {
-$    tile(full_tiles * mr, full_px, rest, vecs, last_lanes)
+$    tile(full_tiles * mr, full_px, rest, vecs, last)
 }
+$  end
+$end
+$if odd > 0 then
+$  local groups, left = full_tiles // group, full_tiles % group
+$  if groups > 0 then
+for (int t = 0; t < ${groups * group}; t += ${group})
+$    channel_tail("t * " .. mr, P - odd, group, mr)
+$  end
+$  if left + (rest > 0 and 1 or 0) > 0 then
+$    channel_tail(groups * group * mr, P - odd, left + (rest > 0 and 1 or 0), rest > 0 and rest or mr)
 $  end
 $end
 #else

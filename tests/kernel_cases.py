@@ -46,6 +46,13 @@ CASES = [
     ("pwconv", (70, 2, 3), 'out = 72', "relu", [{"only": X86, "mv": 1, "np": 6, "kc": 1}]),
     ("pwconv", (24, 14, 14), 'out = 20', "relu", [{"mr": 4, "nv": 3, "px_block": 3}, {"mr": 2, "nv": 1, "px_block": 1}]),
     ("pwconv", (6, 5, 13), 'out = 7, bias = true', "sigmoid", [{"mr": 7, "nv": 1}]),
+    # AVX-512's pixels short of a whole vector along channels (tail = 1, the
+    # default): 14 pixels on tiles of two channel vectors (mr = 20) and their
+    # rest (5 channels), 15 pixels with mr = 28 (too many registers: masked
+    # instead), and the masked vector on demand (tail = 0)
+    ("pwconv", (10, 6, 13), 'out = 45, bias = true', "relu6",
+     [{"only": ("avx512",), "mr": 20, "nv": 1}, {"only": ("avx512",), "tail": 0}]),
+    ("pwconv", (4, 1, 31), 'out = 30', "hardswish", [{"only": ("avx512",), "mr": 28, "nv": 1}]),
     # strided: the pixels are gathered, then the unit-stride kernels run
     ("pwconv", (16, 15, 17), 'out = 40, stride = 2, bias = true', "relu", [{"mr": 3, "nv": 1}]),
     ("pwconv", (8, 9, 20), 'out = 12, stride = {2, 1}', None, []),
