@@ -79,11 +79,13 @@ end
 --                             store(c, v, n, first) is the statement that
 --                             stores row vector v, its n pixels in the low
 --                             lanes
---   row_constants()           the permute indices rows() uses, one per line
+--   row_constants(lanes)      the permute indices rows() uses for vectors
+--                             of up to `lanes` channels (all 16 without),
+--                             one per line
 function M.add_rows(simd, f)
-  function simd.row_constants()
+  function simd.row_constants(lanes)
     local lines = {}
-    for k = 0, 3 do
+    for k = 0, ((lanes or 16) - 1) // 4 do
       local idx = {}
       for i = 0, 15 do idx[i + 1] = i < 4 and 4 * k + i or (i < 8 and 16 + 4 * k + i - 4 or 0) end
       lines[#lines + 1] = string.format("const __m512i row_lane%d = _mm512_setr_epi32(%s);", k, table.concat(idx, ", "))
@@ -98,25 +100,24 @@ function M.add_rows(simd, f)
     -- channel c reads quad c % 4: with fewer than 4 channels some quads,
     -- and the pairs only they read, are left out (unused, they would warn)
     local quads = math.min(lanes, 4)
-    local function declare(list)
-      local parts = {}
-      for i = 1, #list, 2 do parts[#parts + 1] = list[i] .. " = " .. list[i + 1] end
-      return "  const __m512 " .. table.concat(parts, ", ") .. ";"
-    end
     for h = 0, halves - 1 do
       local b = 4 * h
-      local pairs = {"pair" .. b, f("unpacklo_ps", r(b), r(b + 1))}
-      if quads > 2 then table.move({"pair" .. b + 1, f("unpackhi_ps", r(b), r(b + 1))}, 1, 2, 3, pairs) end
-      table.move({"pair" .. b + 2, f("unpacklo_ps", r(b + 2), r(b + 3))}, 1, 2, #pairs + 1, pairs)
-      if quads > 2 then table.move({"pair" .. b + 3, f("unpackhi_ps", r(b + 2), r(b + 3))}, 1, 2, #pairs + 1, pairs) end
-      out[#out + 1] = declare(pairs)
-      local quad = {}
-      for q = 0, quads - 1 do
-        local lo, hi = q < 2 and b or b + 1, q < 2 and b + 2 or b + 3
-        quad[#quad + 1] = "quad" .. b + q
-        quad[#quad + 1] = f("shuffle_ps", "pair" .. lo, "pair" .. hi, q % 2 == 0 and "0x44" or "0xee")
+      -- quads 0 and 1 read pairs b and b + 2; quads 2 and 3, b + 1 and b + 3
+      local pairs, quad = {}, {}
+      for i = 0, 3 do
+        if i % 2 == 0 or quads > 2 then
+          local lo = b + i // 2 * 2
+          pairs[#pairs + 1] = string.format("pair%d = %s", b + i,
+            f(i % 2 == 0 and "unpacklo_ps" or "unpackhi_ps", r(lo), r(lo + 1)))
+        end
       end
-      out[#out + 1] = declare(quad)
+      for q = 0, quads - 1 do
+        local lo = b + q // 2
+        quad[#quad + 1] = string.format("quad%d = %s", b + q,
+          f("shuffle_ps", "pair" .. lo, "pair" .. lo + 2, q % 2 == 0 and "0x44" or "0xee"))
+      end
+      out[#out + 1] = "  const __m512 " .. table.concat(pairs, ", ") .. ";"
+      out[#out + 1] = "  const __m512 " .. table.concat(quad, ", ") .. ";"
     end
     for c = 0, lanes - 1 do
       local k, q = c // 4, c % 4

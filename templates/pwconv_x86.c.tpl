@@ -37,14 +37,15 @@ $local group = odd > 0 and (ISA.registers - 1) // (cv * (odd + 1)) or 0
 $if group == 0 then odd = 0 end
 $local vec_px = tail_px - odd
 $-- Loads and stores of a vector of `n` lanes (L: a whole vector).
+$local function mask(n) return string.format("0x%04x", (1 << n) - 1) end
 $local function load(ptr, n)
 $  if n == L then return f("loadu_ps", ptr) end
-$  if L == 16 then return f("maskz_loadu_ps", string.format("0x%04x", (1 << n) - 1), ptr) end
+$  if L == 16 then return f("maskz_loadu_ps", mask(n), ptr) end
 $  return f("maskload_ps", ptr, "tail")
 $end
 $local function store(ptr, v, n)
 $  if n == L then return f("storeu_ps", ptr, v) end
-$  if L == 16 then return f("mask_storeu_ps", ptr, string.format("0x%04x", (1 << n) - 1), v) end
+$  if L == 16 then return f("mask_storeu_ps", ptr, mask(n), v) end
 $  return f("maskstore_ps", ptr, "tail", v)
 $end
 $-- The body of one register tile: `rows` channels from channel `oc`,
@@ -104,7 +105,6 @@ $local function channel_tail(oc, p, tiles, rows_last)
 {
 $  local function rows_of(g) return g == tiles - 1 and rows_last or mr end
 $  local function lanes_of(g, v) return math.max(0, math.min(L, rows_of(g) - L * v)) end
-$  local function mask(n) return string.format("0x%04x", (1 << n) - 1) end
 $  for g = 0, tiles - 1 do
   const float *restrict w${g} = ${W} + ${lin(lin(oc, 1, g * mr), K, 0)};
 $    for v = 0, cv - 1 do
@@ -169,11 +169,8 @@ $for _, line in ipairs(SIMD.constants(not B)) do
 ${line}
 $end
 $if odd > 0 then
-$  -- rows() picks channel c with row_lane(c // 4): the first mr / 4 of them
-$  for k, line in ipairs(SIMD.row_constants()) do
-$    if 4 * (k - 1) < math.min(mr, L) then
+$  for _, line in ipairs(SIMD.row_constants(math.min(mr, L))) do
 ${line}
-$    end
 $  end
 $end
 $if tail_px > 0 and L == 8 and last_lanes < L then
