@@ -436,6 +436,13 @@ local function depthwise(isa_name)
   local function packed_ok(s)
     return L == 16 and 2 * s.y.W <= L and s.x.W <= L
   end
+  -- flat with the whole plane in registers beside its accumulators, a tap
+  -- broadcast and a joined vector (AVX-512: one alignr joins two vectors)
+  local function plane_vectors(s) return (s.y.H * s.y.W + L - 1) // L end
+  local function shift_ok(s, flat)
+    if flat == 1 then return L == 16 and flat_ok(s) and 2 * plane_vectors(s) + 2 <= isa.registers end
+    return L == 16 and flat == 0 and s.sw == 1
+  end
   return {
     name = "dwconv_" .. isa_name, template = "dwconv_x86.c.tpl", isa = isa_name,
     takes = function(s) return s.kind == "dwconv" and s.sw <= 2 end,
@@ -447,6 +454,13 @@ local function depthwise(isa_name)
       -- vector (flat = 2) took 0.67-0.77x the time of rows
       local default = (flat_ok(s) and 2 * s.y.W <= L) and 1 or packed_ok(s) and 2 or 0
       local flat = given.flat or default
+      -- a tap as a load per vector was load-bound (one unaligned 64-byte
+      -- load a cycle): MobileNetV2's 7x7 planes took 1.75x the time of
+      -- the plane loaded once and shifted in registers, its stride-1 rows
+      -- (14x14 to 112x112) 1.1-1.5x
+      local shift = (shift_ok(s, 0) or shift_ok(s, 1)) and {shift_ok(s, flat) and 1 or 0,
+        "taps are input vectors loaded once, shifted in registers (0: a load per tap and vector)", 0, 1} or nil
+      local shifted = shift and (given.shift or shift[1]) == 1
       local free = isa.registers - math.min(s.kh * s.kw, isa.registers // 2) - 2
       -- a row of one vector leaves registers for more rows (measured: 7x7 outputs of
       -- stride 2 run faster with 4 than with 2)
@@ -456,9 +470,12 @@ local function depthwise(isa_name)
       if flat == 2 then
         nv, rows = 1, 1
         why = "1: two rows to a vector, one vector per pass"
+      elseif shifted and flat == 1 then
+        nv, rows = plane_vectors(s), 1
+        why = "the whole plane: shifted taps read every vector"
       elseif flat == 1 then
         -- the plane's vectors in equal tiles, as large as the free registers allow
-        local vectors = (s.y.H * s.y.W + L - 1) // L
+        local vectors = plane_vectors(s)
         local tiles = (vectors + free - 1) // free
         nv, rows = (vectors + tiles - 1) // tiles, 1
         why = string.format("%d-pixel vectors of the plane per register tile (taps in order across them)", L)
@@ -472,11 +489,20 @@ local function depthwise(isa_name)
           or "row by row: rows fill more than half a vector", 0, 2},
         rows = {rows, flat ~= 0 and "1: flat has no rows" or "output rows per pass share each loaded input vector", 1, 8},
         nv = {nv, why, 1, max_acc},
+        shift = shift,
       }
     end,
     check = function(s)
       local k = s.knobs
-      if k.rows * k.nv > max_acc then
+      if k.shift == 1 and not shift_ok(s, k.flat) then
+        return k.flat == 2 and "shift = 1 needs flat = 0 or 1"
+          or string.format("shift = 1 with flat = 1 holds the plane in registers: at most %d vectors", (isa.registers - 2) // 2)
+      end
+      if k.shift == 1 and k.flat == 1 then
+        if k.nv ~= plane_vectors(s) then
+          return string.format("shift = 1 with flat = 1 holds the whole plane: nv = %d", plane_vectors(s))
+        end
+      elseif k.rows * k.nv > max_acc then
         return string.format("rows x nv = %d accumulators; the %s tile holds at most %d", k.rows * k.nv, isa_name, max_acc)
       end
       if k.flat == 1 and not flat_ok(s) then
@@ -490,8 +516,10 @@ local function depthwise(isa_name)
       local flats = {0}
       if flat_ok(s) then flats[#flats + 1] = 1 end
       if packed_ok(s) then flats[#flats + 1] = 2 end
-      return {flat = flats, rows = upto(math.min(4, s.y.H)),
-        nv = within({1, 2, 3, 4, 6, 8, 12}, 1, math.max(1, (s.y.W + L - 1) // L))}
+      local nvs = within({1, 2, 3, 4, 6, 8, 12}, 1, math.max(1, (s.y.W + L - 1) // L))
+      if shift_ok(s, 1) and nvs[#nvs] ~= plane_vectors(s) then nvs[#nvs + 1] = plane_vectors(s) end
+      return {flat = flats, rows = upto(math.min(4, s.y.H)), nv = nvs,
+        shift = (shift_ok(s, 0) or shift_ok(s, 1)) and {0, 1} or nil}
     end,
   }
 end

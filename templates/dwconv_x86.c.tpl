@@ -10,7 +10,10 @@ $--     masks.  Stride 2 loads two vectors and keeps the even or odd lanes.
 $--   flat = 1: stride 1 with the output as wide as the input: the plane is
 $--     one run of pixels, so every tap is the same shifted load for every
 $--     pixel, with a constant mask per vector and tap for the borders.
-$--     Narrow planes (7x7, 14x14) then fill every lane.
+$--     Narrow planes (7x7, 14x14) then fill every lane.  With `shift`
+$--     (AVX-512, planes of at most 15 vectors) the plane is loaded once
+$--     and each tap's vector is two of its vectors joined by an alignr:
+$--     one load per vector instead of one per tap and vector.
 $--   flat = 2 (AVX-512), any stride: two output rows to a vector, for
 $--     rows of at most half a vector from input rows of at most one; a
 $--     tap picks both rows' inputs from their two input rows with one
@@ -23,10 +26,13 @@ $local V, f = SIMD.V, SIMD.f
 $local HW, OHW, KK = x.H * x.W, y.H * y.W, kh * kw
 $local mult = C_out // C_in
 $local R, nv, flat, packed = knobs.rows, knobs.nv, knobs.flat == 1, knobs.flat == 2
+$local shifted = knobs.shift == 1
 $assert(groups == C_in, "dwconv_x86: groups must equal C_in")
 $assert(sw == 1 or sw == 2, "dwconv_x86: column stride 1 or 2")
 $assert(R >= 1 and nv >= 1 and R * nv <= ISA.registers - 4, "dwconv_x86: bad tile knobs")
 $assert(not flat or (sh == 1 and sw == 1 and y.W == x.W and y.H == x.H), "dwconv_x86: flat = 1 needs stride 1 and 'same' size")
+$assert(not shifted or L == 16 and not packed and sw == 1 and (not flat or 2 * ((OHW + L - 1) // L) + 2 <= ISA.registers),
+$  "dwconv_x86: shift = 1 needs AVX-512, stride 1 along rows, and flat's plane in registers")
 $assert(not packed or (L == 16 and 2 * y.W <= L and x.W <= L), "dwconv_x86: flat = 2 needs AVX-512, output rows of at most half a vector and input rows of at most one")
 $local consts, const_order = {}, {}
 $-- a constant the kernel declares before its loop, of C type ctype (a vector by default)
@@ -84,7 +90,60 @@ $-- taps = {{t = tap, row = input row pointer, var = column expression or
 $-- nil, off = constant column, lanes = {[i] = true}}}}}.
 $-- Loads are shared by the accumulators that read the same vector.  Appends
 $-- C lines to `body`.
+$-- The same with `shift` (rows at stride 1): each input row's vectors are
+$-- loaded once, with only the lanes some tap reads (the others zero, as
+$-- the padding is), and a tap d columns off reads two of them joined at
+$-- lane d % L, so no FMA needs a mask.  Row by row, so that only one
+$-- row's vectors are live at a time.
+$local function join(hi, lo, s)
+$  if s == 0 then return lo end
+$  return string.format("_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(%s), _mm512_castps_si512(%s), %d))", hi, lo, s)
+$end
+$local function shifted_tile(body, accs)
+$  local init = B and "bias" or f("setzero_ps")
+$  for _, a in ipairs(accs) do body[#body + 1] = string.format("%s %s = %s;", V, a.name, init) end
+$  local rows_, row_order = {}, {}
+$  for _, a in ipairs(accs) do
+$    for _, tp in ipairs(a.taps) do
+$      local key = tp.row .. "|" .. (tp.var or "")
+$      local r = rows_[key]
+$      if not r then r = {row = tp.row, var = tp.var, vecs = {}, taps = {}, tap_order = {}}; rows_[key] = r; row_order[#row_order + 1] = key end
+$      for l = 0, L - 1 do
+$        if tp.lanes[l] then
+$          local pos = tp.start + tp.d + l
+$          local base = pos // L * L
+$          r.vecs[base] = r.vecs[base] or {}
+$          r.vecs[base][pos - base] = true
+$        end
+$      end
+$      if not r.taps[tp.t] then r.taps[tp.t] = {}; r.tap_order[#r.tap_order + 1] = tp.t end
+$      table.insert(r.taps[tp.t], {a = a.name, start = tp.start, d = tp.d})
+$    end
+$  end
+$  for _, key in ipairs(row_order) do
+$    local r = rows_[key]
+$    local bases, names, decls = {}, {}, {}
+$    for base in pairs(r.vecs) do bases[#bases + 1] = base end
+$    table.sort(bases)
+$    for i, base in ipairs(bases) do
+$      names[base] = "v" .. (i - 1)
+$      decls[#decls + 1] = string.format("v%d = %s", i - 1, load(at(r.row, r.var, base), mask_of(r.vecs[base], L)))
+$    end
+$    body[#body + 1] = string.format("{\nconst %s %s;", V, table.concat(decls, ", "))
+$    for _, t in ipairs(r.tap_order) do
+$      for _, u in ipairs(r.taps[t]) do
+$        local q, s = u.d // L, u.d % L
+$        local function vec(base) return names[base] or need("zero", SIMD.decl.zero) end
+$        local v = join(vec(u.start + (q + 1) * L), vec(u.start + q * L), s)
+$        body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. t, v, u.a))
+$      end
+$    end
+$    body[#body + 1] = "}"
+$  end
+$  for _, a in ipairs(accs) do body[#body + 1] = store(a.out, finish(a.name), a.n) .. ";" end
+$end
 $local function tile(body, accs)
+$  if shifted then return shifted_tile(body, accs) end
 $  local init = B and "bias" or f("setzero_ps")
 $  for _, a in ipairs(accs) do body[#body + 1] = string.format("%s %s = %s;", V, a.name, init) end
 $  local vecs, order = {}, {}
@@ -201,6 +260,55 @@ $    end
 $    body[#body + 1] = store(at("yc", nil, oh * y.W), finish("a"), (two and 2 or 1) * y.W) .. ";"
 $    body[#body + 1] = "}"
 $  end
+$elseif flat and shifted then
+$  -- the plane as one run of pixels, all of it in registers: tap (r, c)
+$  -- reads pixel p + d, so vector j's inputs are vectors j + q and
+$  -- j + q + 1 joined at lane s (d = q * L + s); the tap is broadcast as it
+$  -- comes, and lanes whose input lies in the padding keep their sum
+$  local vectors = (OHW + L - 1) // L
+$  local function plane(j)
+$    if j < 0 or j >= vectors then return need("zero", SIMD.decl.zero) end
+$    return "p" .. j
+$  end
+$  local loads, init = {}, B and "bias" or f("setzero_ps")
+$  for j = 0, vectors - 1 do
+$    loads[#loads + 1] = string.format("p%d = %s", j, SIMD.load_first(at("xc", nil, j * L), math.min(L, OHW - j * L)))
+$    body[#body + 1] = string.format("%s a%d = %s;", V, j, init)
+$  end
+$  table.insert(body, 1, string.format("const %s %s;", V, table.concat(loads, ", ")))
+$  for r = 0, kh - 1 do
+$    for c = 0, kw - 1 do
+$      local d = (r * dh - pad.top) * x.W + c * dw - pad.left
+$      local q, s = d // L, d % L
+$      local fmas = {}
+$      for j = 0, vectors - 1 do
+$        local n, lanes = math.min(L, OHW - j * L), {}
+$        for i = 0, n - 1 do
+$          local oh, ow = (j * L + i) // y.W, (j * L + i) % y.W
+$          local ih = oh + r * dh - pad.top
+$          if ih >= 0 and ih < x.H and ow >= cols[c].lo and ow < cols[c].hi then lanes[i] = true end
+$        end
+$        local bits, all = mask_of(lanes, n)
+$        if bits ~= 0 then
+$          local v = join(plane(j + q + 1), plane(j + q), s)
+$          if bits == all then
+$            fmas[#fmas + 1] = string.format("a%d = %s;", j, f("fmadd_ps", "k", v, "a" .. j))
+$          else
+$            fmas[#fmas + 1] = string.format("a%d = %s;", j, f("mask3_fmadd_ps", "k", v, "a" .. j, mask_name(bits)))
+$          end
+$        end
+$      end
+$      if #fmas > 0 then
+$        used[r * kw + c] = true
+$        body[#body + 1] = string.format("{\nconst %s k = %s;", V, f("set1_ps", "wc[" .. (r * kw + c) .. "]"))
+$        for _, l in ipairs(fmas) do body[#body + 1] = l end
+$        body[#body + 1] = "}"
+$      end
+$    end
+$  end
+$  for j = 0, vectors - 1 do
+$    body[#body + 1] = store(at("yc", nil, j * L), finish("a" .. j), math.min(L, OHW - j * L)) .. ";"
+$  end
 $elseif flat then
 $  -- the plane as one run of pixels: tap (r, c) is the load at p + shift
 $  -- nv vectors of pixels per register tile
@@ -280,7 +388,8 @@ $              if count > 0 then
 $                if not rows_used[d] then rows_used[d] = true; row_order[#row_order + 1] = d end
 $                local off = c * dw - pad.left
 $                local tvar, toff = var and lin(var, sw, 0), var and (off + sw * g.off) or (g.ow0 * sw + off)
-$                a.taps[#a.taps + 1] = {t = r * kw + c, row = "x" .. d, var = tvar, off = toff, lanes = lanes}
+$                a.taps[#a.taps + 1] = {t = r * kw + c, row = "x" .. d, var = tvar, off = toff, lanes = lanes,
+$                  start = var and g.off or g.ow0, d = off}
 $                used[r * kw + c] = true
 $              end
 $            end
@@ -366,7 +475,9 @@ $if #taps == 0 then
 $else
   const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${HW};
   const float *restrict wc = ${W} + c * ${KK};
+$  if not (flat and shifted) then
   const ${V} ${table.concat(taps, ", ")};
+$  end
 $end
 $if B then
   const ${V} bias = ${f("set1_ps", B .. "[c]")};
