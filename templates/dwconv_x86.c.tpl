@@ -85,12 +85,7 @@ $  if var then ptr = ptr .. " + " .. var end
 $  if off == 0 then return ptr end
 $  return string.format("%s %s %d", ptr, off > 0 and "+" or "-", math.abs(off))
 $end
-$-- One register tile: accumulators accs = {{name, out = pointer, n = lanes,
-$-- taps = {{t = tap, row = input row pointer, var = column expression or
-$-- nil, off = constant column, lanes = {[i] = true}}}}}.
-$-- Loads are shared by the accumulators that read the same vector.  Appends
-$-- C lines to `body`.
-$-- The same with `shift` (rows at stride 1): each input row's vectors are
+$-- A tile with `shift` (rows at stride 1): each input row's vectors are
 $-- loaded once, with only the lanes some tap reads (the others zero, as
 $-- the padding is), and a tap d columns off reads two of them joined at
 $-- lane d % L, so no FMA needs a mask.  Row by row, so that only one
@@ -129,11 +124,11 @@ $    for i, base in ipairs(bases) do
 $      names[base] = "v" .. (i - 1)
 $      decls[#decls + 1] = string.format("v%d = %s", i - 1, load(at(r.row, r.var, base), mask_of(r.vecs[base], L)))
 $    end
+$    local function vec(base) return names[base] or need("zero", SIMD.decl.zero) end
 $    body[#body + 1] = string.format("{\nconst %s %s;", V, table.concat(decls, ", "))
 $    for _, t in ipairs(r.tap_order) do
 $      for _, u in ipairs(r.taps[t]) do
 $        local q, s = u.d // L, u.d % L
-$        local function vec(base) return names[base] or need("zero", SIMD.decl.zero) end
 $        local v = join(vec(u.start + (q + 1) * L), vec(u.start + q * L), s)
 $        body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. t, v, u.a))
 $      end
@@ -142,6 +137,12 @@ $    body[#body + 1] = "}"
 $  end
 $  for _, a in ipairs(accs) do body[#body + 1] = store(a.out, finish(a.name), a.n) .. ";" end
 $end
+$-- One register tile: accumulators accs = {{name, out = pointer, n = lanes,
+$-- taps = {{t = tap, row = input row pointer, var = column expression or
+$-- nil, off = constant column, lanes = {[i] = true}, start = first output
+$-- column, d = column offset of the tap}}}}.
+$-- Loads are shared by the accumulators that read the same vector.  Appends
+$-- C lines to `body`.
 $local function tile(body, accs)
 $  if shifted then return shifted_tile(body, accs) end
 $  local init = B and "bias" or f("setzero_ps")
