@@ -443,6 +443,7 @@ local function depthwise(isa_name)
     if flat == 1 then return L == 16 and flat_ok(s) and 2 * plane_vectors(s) + 2 <= isa.registers end
     return L == 16 and flat == 0 and s.sw == 1
   end
+  local function shift_any(s) return shift_ok(s, 0) or shift_ok(s, 1) end
   return {
     name = "dwconv_" .. isa_name, template = "dwconv_x86.c.tpl", isa = isa_name,
     takes = function(s) return s.kind == "dwconv" and s.sw <= 2 end,
@@ -458,7 +459,7 @@ local function depthwise(isa_name)
       -- load a cycle): MobileNetV2's 7x7 planes took 1.75x the time of
       -- the plane loaded once and shifted in registers, its stride-1 rows
       -- (14x14 to 112x112) 1.1-1.5x
-      local shift = (shift_ok(s, 0) or shift_ok(s, 1)) and {shift_ok(s, flat) and 1 or 0,
+      local shift = shift_any(s) and {shift_ok(s, flat) and 1 or 0,
         "taps are input vectors loaded once, shifted in registers (0: a load per tap and vector)", 0, 1} or nil
       local shifted = shift and (given.shift or shift[1]) == 1
       local free = isa.registers - math.min(s.kh * s.kw, isa.registers // 2) - 2
@@ -519,7 +520,7 @@ local function depthwise(isa_name)
       local nvs = within({1, 2, 3, 4, 6, 8, 12}, 1, math.max(1, (s.y.W + L - 1) // L))
       if shift_ok(s, 1) and nvs[#nvs] ~= plane_vectors(s) then nvs[#nvs + 1] = plane_vectors(s) end
       return {flat = flats, rows = upto(math.min(4, s.y.H)), nv = nvs,
-        shift = (shift_ok(s, 0) or shift_ok(s, 1)) and {0, 1} or nil}
+        shift = shift_any(s) and {0, 1} or nil}
     end,
   }
 end

@@ -216,6 +216,17 @@ $  for _, a in ipairs(accs) do body[#body + 1] = store(a.out, finish(a.name), a.
 $end
 $local used = {}
 $local body = {}
+$-- flat: the lanes of the n pixels from p0 whose tap (r, c) lies inside
+$-- the plane, and whether there are any
+$local function plane_lanes(p0, n, r, c)
+$  local lanes, any = {}, false
+$  for i = 0, n - 1 do
+$    local oh, ow = (p0 + i) // y.W, (p0 + i) % y.W
+$    local ih = oh + r * dh - pad.top
+$    if ih >= 0 and ih < x.H and ow >= cols[c].lo and ow < cols[c].hi then lanes[i] = true; any = true end
+$  end
+$  return lanes, any
+$end
 $if packed then
 $  -- output rows 2j and 2j + 1 in one vector: lanes [0, W) and [W, 2W);
 $  -- tap column c picks lane i's input from input row A (index col) or
@@ -283,13 +294,8 @@ $      local d = (r * dh - pad.top) * x.W + c * dw - pad.left
 $      local q, s = d // L, d % L
 $      local fmas = {}
 $      for j = 0, vectors - 1 do
-$        local n, lanes = math.min(L, OHW - j * L), {}
-$        for i = 0, n - 1 do
-$          local oh, ow = (j * L + i) // y.W, (j * L + i) % y.W
-$          local ih = oh + r * dh - pad.top
-$          if ih >= 0 and ih < x.H and ow >= cols[c].lo and ow < cols[c].hi then lanes[i] = true end
-$        end
-$        local bits, all = mask_of(lanes, n)
+$        local n = math.min(L, OHW - j * L)
+$        local bits, all = mask_of(plane_lanes(j * L, n, r, c), n)
 $        if bits ~= 0 then
 $          local v = join(plane(j + q + 1), plane(j + q), s)
 $          if bits == all then
@@ -320,12 +326,7 @@ $    local p0, n = j * L, math.min(L, OHW - j * L)
 $    local a = {name = "a" .. (j % nv), out = at("yc", nil, p0), n = n, taps = {}}
 $    for r = 0, kh - 1 do
 $      for c = 0, kw - 1 do
-$        local lanes, any = {}, false
-$        for i = 0, n - 1 do
-$          local oh, ow = (p0 + i) // y.W, (p0 + i) % y.W
-$          local ih = oh + r * dh - pad.top
-$          if ih >= 0 and ih < x.H and ow >= cols[c].lo and ow < cols[c].hi then lanes[i] = true; any = true end
-$        end
+$        local lanes, any = plane_lanes(p0, n, r, c)
 $        if any then
 $          local shift = p0 + (r * dh - pad.top) * x.W + c * dw - pad.left
 $          a.taps[#a.taps + 1] = {t = r * kw + c, row = "xc", off = shift, lanes = lanes}
