@@ -441,7 +441,7 @@ local function depthwise(isa_name)
   local function plane_vectors(s) return (s.y.H * s.y.W + L - 1) // L end
   local function shift_ok(s, flat)
     if flat == 1 then return L == 16 and flat_ok(s) and 2 * plane_vectors(s) + 2 <= isa.registers end
-    return L == 16 and flat == 0 and s.sw == 1
+    return L == 16 and flat == 0
   end
   local function shift_any(s) return shift_ok(s, 0) or shift_ok(s, 1) end
   return {
@@ -458,7 +458,10 @@ local function depthwise(isa_name)
       -- a tap as a load per vector was load-bound (one unaligned 64-byte
       -- load a cycle): MobileNetV2's 7x7 planes took 1.75x the time of
       -- the plane loaded once and shifted in registers, its stride-1 rows
-      -- (14x14 to 112x112) 1.1-1.5x
+      -- (14x14 to 112x112) 1.1-1.5x; at stride 2 a pair of loads per tap
+      -- and vector took 1.22-1.42x the time of a row's pairs loaded once
+      -- and deinterleaved into its even and odd streams (MobileNetV2's
+      -- 112->56 to 28->14, ShuffleNetV2's 56->28 and 28->14)
       local shift = shift_any(s) and {shift_ok(s, flat) and 1 or 0,
         "taps are input vectors loaded once, shifted in registers (0: a load per tap and vector)", 0, 1} or nil
       local shifted = shift and (given.shift or shift[1]) == 1

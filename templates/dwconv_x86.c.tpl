@@ -7,6 +7,8 @@ $--     vector feeds every row of the pass that reads it), `nv` vectors per
 $--     row in the loop over the interior columns; border rows come from the
 $--     row runs and the edge vectors of a row are peeled with constant
 $--     masks.  Stride 2 loads two vectors and keeps the even or odd lanes.
+$--     With `shift` (AVX-512) a row's vectors are loaded once and each tap
+$--     joins two of them (at stride 2, two of its even or odd stream).
 $--   flat = 1: stride 1 with the output as wide as the input: the plane is
 $--     one run of pixels, so every tap is the same shifted load for every
 $--     pixel, with a constant mask per vector and tap for the borders.
@@ -31,8 +33,8 @@ $assert(groups == C_in, "dwconv_x86: groups must equal C_in")
 $assert(sw == 1 or sw == 2, "dwconv_x86: column stride 1 or 2")
 $assert(R >= 1 and nv >= 1 and R * nv <= ISA.registers - 4, "dwconv_x86: bad tile knobs")
 $assert(not flat or (sh == 1 and sw == 1 and y.W == x.W and y.H == x.H), "dwconv_x86: flat = 1 needs stride 1 and 'same' size")
-$assert(not shifted or L == 16 and not packed and sw == 1 and (not flat or 2 * ((OHW + L - 1) // L) + 2 <= ISA.registers),
-$  "dwconv_x86: shift = 1 needs AVX-512, stride 1 along rows, and flat's plane in registers")
+$assert(not shifted or L == 16 and not packed and (not flat or 2 * ((OHW + L - 1) // L) + 2 <= ISA.registers),
+$  "dwconv_x86: shift = 1 needs AVX-512, rows or flat's plane in registers")
 $assert(not packed or (L == 16 and 2 * y.W <= L and x.W <= L), "dwconv_x86: flat = 2 needs AVX-512, output rows of at most half a vector and input rows of at most one")
 $local consts, const_order = {}, {}
 $-- a constant the kernel declares before its loop, of C type ctype (a vector by default)
@@ -85,14 +87,56 @@ $  if var then ptr = ptr .. " + " .. var end
 $  if off == 0 then return ptr end
 $  return string.format("%s %s %d", ptr, off > 0 and "+" or "-", math.abs(off))
 $end
-$-- A tile with `shift` (rows at stride 1): each input row's vectors are
-$-- loaded once, with only the lanes some tap reads (the others zero, as
-$-- the padding is), and a tap d columns off reads two of them joined at
-$-- lane d % L, so no FMA needs a mask.  Row by row, so that only one
-$-- row's vectors are live at a time.
+$-- A tile with `shift` (rows): each input row's vectors are loaded once,
+$-- with only the lanes some tap reads (the others zero, as the padding
+$-- is), and a tap m columns off reads two of them joined at lane m % L,
+$-- so no FMA needs a mask.  At stride 2 a tap d columns off reads the
+$-- even (d even) or odd stream of the row, m = d // 2 of its columns
+$-- off; a stream's vector is two loads deinterleaved, and one whose
+$-- only lane read is its last (the tap left of the first pixel) is a
+$-- one-lane load placed there.  Row by row, so that only one row's
+$-- vectors are live at a time.
 $local function join(hi, lo, s)
 $  if s == 0 then return lo end
 $  return string.format("_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(%s), _mm512_castps_si512(%s), %d))", hi, lo, s)
+$end
+$-- the C declarations of a row's stream vectors (vecs[key] = {p, base,
+$-- lanes}), named by names[key]: loads at stride 1, deinterleaved pairs
+$-- of loads at stride 2
+$local function stream_vectors(row, var, vecs, keys, names)
+$  local raws, vs, pairs_ = {}, {}, {}
+$  for _, key in ipairs(keys) do
+$    local v, lanes = vecs[key], vecs[key].lanes
+$    local bits = mask_of(lanes, L)
+$    if sw == 1 then
+$      vs[#vs + 1] = string.format("%s = %s", names[key], load(at(row, var, v.base), bits))
+$    elseif bits == 1 << (L - 1) then
+$      vs[#vs + 1] = string.format("%s = %s", names[key], load(at(row, var, 2 * v.base + v.p + L - 1), bits))
+$    else
+$      -- both streams at one base share the pair of loads
+$      local pair = pairs_[v.base]
+$      if not pair then
+$        pair = {lo = "r" .. (2 * #raws), hi = "r" .. (2 * #raws + 1), halves = {{}, {}}}
+$        pairs_[v.base] = pair
+$        raws[#raws + 1] = v.base
+$      end
+$      for i in pairs(lanes) do
+$        local e = 2 * i + v.p
+$        pair.halves[e // L + 1][e % L] = true
+$      end
+$      vs[#vs + 1] = string.format("%s = %s", names[key], deinterleave(pair.lo, pair.hi, v.p))
+$    end
+$  end
+$  local loads = {}
+$  for _, base in ipairs(raws) do
+$    local pair = pairs_[base]
+$    loads[#loads + 1] = string.format("%s = %s", pair.lo, load(at(row, var, 2 * base), mask_of(pair.halves[1], L)))
+$    loads[#loads + 1] = string.format("%s = %s", pair.hi, load(at(row, var, 2 * base + L), mask_of(pair.halves[2], L)))
+$  end
+$  local decls = {}
+$  if #loads > 0 then decls[1] = string.format("const %s %s;", V, table.concat(loads, ", ")) end
+$  decls[#decls + 1] = string.format("const %s %s;", V, table.concat(vs, ", "))
+$  return table.concat(decls, "\n")
 $end
 $local function shifted_tile(body, accs)
 $  local init = B and "bias" or f("setzero_ps")
@@ -103,33 +147,35 @@ $    for _, tp in ipairs(a.taps) do
 $      local key = tp.row .. "|" .. (tp.var or "")
 $      local r = rows_[key]
 $      if not r then r = {row = tp.row, var = tp.var, vecs = {}, taps = {}, tap_order = {}}; rows_[key] = r; row_order[#row_order + 1] = key end
+$      local p, m = tp.d % sw, tp.d // sw
 $      for l = 0, L - 1 do
 $        if tp.lanes[l] then
-$          local pos = tp.start + tp.d + l
+$          local pos = tp.start + m + l
 $          local base = pos // L * L
-$          r.vecs[base] = r.vecs[base] or {}
-$          r.vecs[base][pos - base] = true
+$          local vk = p .. "|" .. base
+$          r.vecs[vk] = r.vecs[vk] or {p = p, base = base, lanes = {}}
+$          r.vecs[vk].lanes[pos - base] = true
 $        end
 $      end
 $      if not r.taps[tp.t] then r.taps[tp.t] = {}; r.tap_order[#r.tap_order + 1] = tp.t end
-$      table.insert(r.taps[tp.t], {a = a.name, start = tp.start, d = tp.d})
+$      table.insert(r.taps[tp.t], {a = a.name, start = tp.start, p = p, m = m})
 $    end
 $  end
 $  for _, key in ipairs(row_order) do
 $    local r = rows_[key]
-$    local bases, names, decls = {}, {}, {}
-$    for base in pairs(r.vecs) do bases[#bases + 1] = base end
-$    table.sort(bases)
-$    for i, base in ipairs(bases) do
-$      names[base] = "v" .. (i - 1)
-$      decls[#decls + 1] = string.format("v%d = %s", i - 1, load(at(r.row, r.var, base), mask_of(r.vecs[base], L)))
-$    end
-$    local function vec(base) return names[base] or need("zero", SIMD.decl.zero) end
-$    body[#body + 1] = string.format("{\nconst %s %s;", V, table.concat(decls, ", "))
+$    local keys, names = {}, {}
+$    for k in pairs(r.vecs) do keys[#keys + 1] = k end
+$    table.sort(keys, function(a, b)
+$      local u, v = r.vecs[a], r.vecs[b]
+$      return u.base < v.base or u.base == v.base and u.p < v.p
+$    end)
+$    for i, k in ipairs(keys) do names[k] = "v" .. (i - 1) end
+$    local function vec(p, base) return names[p .. "|" .. base] or need("zero", SIMD.decl.zero) end
+$    body[#body + 1] = "{\n" .. stream_vectors(r.row, r.var, r.vecs, keys, names)
 $    for _, t in ipairs(r.tap_order) do
 $      for _, u in ipairs(r.taps[t]) do
-$        local q, s = u.d // L, u.d % L
-$        local v = join(vec(u.start + (q + 1) * L), vec(u.start + q * L), s)
+$        local q, s = u.m // L, u.m % L
+$        local v = join(vec(u.p, u.start + (q + 1) * L), vec(u.p, u.start + q * L), s)
 $        body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. t, v, u.a))
 $      end
 $    end
