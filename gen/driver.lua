@@ -227,6 +227,10 @@ local function report_untuned(o, plan, stale)
     host.write_stderr(string.format("convgen: %d of them were tuned on an older version of their kernel (%s); "
       .. "tune again to use this one's best schedules (make tune SPEC=...)\n", old, table.concat(templates, ", ")))
   end
+  if #plan.refused > 0 then
+    host.write_stderr(string.format("convgen: %d of them have a schedule in the file that this convgen's kernels refuse "
+      .. "(%s%s); tune again (make tune SPEC=...)\n", #plan.refused, plan.refused[1].why, #plan.refused > 1 and "; ..." or ""))
+  end
 end
 
 local function run(args)

@@ -169,12 +169,17 @@ end
 -- ---- pointwise on small images (templates/pwconv_x86_channels.c.tpl)
 -- Below a few vectors of pixels (7x7 = 49: three vectors and one pixel)
 -- the vectors run along output channels: mv vectors of channels x np
--- pixels.  Registers: mv * np accumulators and mv weight vectors (AVX-512
--- broadcasts the input from memory inside the FMA; AVX2 needs one more).
+-- pixels.  Registers: mv * np accumulators, mv weight vectors and the
+-- broadcast input.  An FMA could take the broadcast from memory, but gcc
+-- folds it only into an FMA that is its one use; with mv uses it keeps it
+-- in a register, and 4 x 7 (33 registers) spilled an accumulator inside
+-- the k loop: MobileNetV2's 14x14 and 7x7 layers on this kernel took
+-- 0.95-1.00x the time with 4 x 6 than with 4 x 7 (and forcing the
+-- broadcast into the FMAs by asm, 1.07-1.28x: load-bound).
 local function pointwise_channels(isa_name)
   local isa = M.isa[isa_name]
   local L = isa.lanes
-  local spare = isa_name == "avx512" and 0 or 1
+  local spare = 1
   local function max_np(mv) return (isa.registers - spare - mv) // mv end
   return {
     name = "pwconv_channels_" .. isa_name, template = "pwconv_x86_channels.c.tpl", isa = isa_name, residual = true,

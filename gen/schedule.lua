@@ -360,7 +360,8 @@ end
 -- the target, from a tuning file (gen/tuning.lua); --knob overrides still
 -- win over it.  options.isa: {[layer name] = instruction set} for steps
 -- that take another instruction set's kernel than the target's (the tuner's).
--- Sets plan.untuned: the steps with knobs that it had nothing for.
+-- Sets plan.untuned: the steps with knobs that it had nothing for, and
+-- plan.refused: those whose record the kernel's check refused, and why.
 local function schedule_layer(plan, s, options)
   local overrides, target, tuned = options.overrides or {}, options.target or "generic", options.tuned
   local knobs, why, fast
@@ -369,8 +370,14 @@ local function schedule_layer(plan, s, options)
   local record = not wanted and tuned and tuned[tuning.key(s)]
   if record then
     knobs, why, fast = M.resolve(s, record.isa or target, record.knobs, record.why)
-    -- a file from an older convgen may name knobs this one lacks
-    if knobs then plan.tuned_steps = plan.tuned_steps + 1 else record = nil end
+    -- a file from an older convgen may name knobs this one lacks, or
+    -- values its kernel's check now refuses
+    if knobs then
+      plan.tuned_steps = plan.tuned_steps + 1
+    else
+      plan.refused[#plan.refused + 1] = {name = s.name, why = why}
+      record = nil
+    end
   end
   if not record then
     knobs, why, fast = M.resolve(s, options.isa and options.isa[s.name] or target, wanted or {})
@@ -454,7 +461,7 @@ end
 
 function M.schedule(plan, options)
   check_override_names(plan, options.overrides or {})
-  plan.untuned, plan.tuned_steps = {}, 0
+  plan.untuned, plan.refused, plan.tuned_steps = {}, {}, 0
   local steps = {}
   for _, s in ipairs(plan.steps) do
     if s.kind == "block" or s.residual then

@@ -698,8 +698,10 @@ end
 
 local function cached(old, l, ctx)
   for _, e in ipairs(old) do
+    -- a record the kernel's check now refuses is measured again
     if e.complete and tuning.current(e)
-        and tuning.same_context(e, {layer = l.key, target = ctx.target, cpu = ctx.cpu, compiler = ctx.compiler}) then
+        and tuning.same_context(e, {layer = l.key, target = ctx.target, cpu = ctx.cpu, compiler = ctx.compiler})
+        and (l.block or schedule.resolve(l.step, e.isa or ctx.target, e.knobs or {})) then
       return true
     end
   end

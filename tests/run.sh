@@ -1058,6 +1058,16 @@ else
     for t in templates/*.tpl; do { cat "$t"; echo '$-- edited by tests/run.sh'; } >"$U/edited/$(basename "$t")"; done
     expect "--tuning after the kernel's template changed" 0 "tuned on an older version of their kernel" -- \
       ./convgen --templates "$U/edited" --tuning "$TF" -o "$U/stale" specs/pointwise_32_64.lua
+    # a record whose knobs the kernel's check now refuses (a file from before
+    # a check changed): --tuning says so, and a tune measures the layer again
+    sed 's/knobs = {mr = [0-9]*, nv = [0-9]*/knobs = {mr = 24, nv = 4/' "$TF" >"$U/refused.tuning.lua"
+    expect "--tuning with a record its kernel refuses" 0 "schedule in the file that this convgen's kernels refuse" -- \
+      ./convgen --tuning "$U/refused.tuning.lua" -o "$U/refused" specs/pointwise_32_64.lua
+    if expect "convgen --tune over a refused record" 0 "" -- \
+         ./convgen --tune --tune-dir "$U/work_refused" --tuning "$U/refused.tuning.lua" --tune-time 1 specs/pointwise_32_64.lua; then
+      ! grep -q "nothing to measure" "$T/last.err" && pass ||
+        fail "a tune took the refused record as measured" "$(tail -n 3 "$T/last.err")"
+    fi
     # generating with the file uses its knobs, says so in the code, and checks out
     if expect "convgen --tuning generates" 0 "" -- ./convgen --tuning "$TF" -o "$U/pw" specs/pointwise_32_64.lua &&
        ./convgen --reference -o "$U/pw_ref" specs/pointwise_32_64.lua &&
