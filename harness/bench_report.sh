@@ -30,7 +30,8 @@ Do not edit it by hand.
 ## The machine and the run
 
 - CPU: $cpu, $(nproc) cores as the benchmarks see them, flags: $flags
-- Caches: $(lscpu | sed -n 's/^L\([123][di]*\) cache: *\(.*\)/L\1 \2/p' | tr '\n' ';' | sed 's/;$//; s/;/; /g')
+- Caches: $(lscpu | sed -n 's/^L\([123][di]*\) cache: *\(.*\)/L\1 \2/p' | tr '\n' ';' | sed 's/;$//; s/;/; /g' | grep . ||
+  echo "not reported (lscpu lists none on this machine)")
 - Compiler for the generated code: $($compiler --version 2>/dev/null | head -n 1 || true) (\`${compiler}\`)
 - Libraries (Debian): XNNPACK $(package_version libxnnpack0), oneDNN $(package_version libdnnl2), Google Benchmark $(package_version libbenchmark1debian), PyTorch $(package_version python3-torch)
 - Command: \`make bench-peers THREADS=$threads\` with \`BENCH_ARGS=$bench_args\`
