@@ -229,7 +229,7 @@ local function report_untuned(o, plan, stale)
   end
   if #plan.refused > 0 then
     host.write_stderr(string.format("convgen: %d of them have a schedule in the file that this convgen's kernels refuse "
-      .. "(%s%s); tune again (make tune SPEC=...)\n", #plan.refused, plan.refused[1].why, #plan.refused > 1 and "; ..." or ""))
+      .. "(%s%s); tune again (make tune SPEC=...)\n", #plan.refused, plan.refused[1], #plan.refused > 1 and "; ..." or ""))
   end
 end
 

@@ -361,7 +361,7 @@ end
 -- win over it.  options.isa: {[layer name] = instruction set} for steps
 -- that take another instruction set's kernel than the target's (the tuner's).
 -- Sets plan.untuned: the steps with knobs that it had nothing for, and
--- plan.refused: those whose record the kernel's check refused, and why.
+-- plan.refused: why the kernels' checks refused the records they did.
 local function schedule_layer(plan, s, options)
   local overrides, target, tuned = options.overrides or {}, options.target or "generic", options.tuned
   local knobs, why, fast
@@ -375,7 +375,7 @@ local function schedule_layer(plan, s, options)
     if knobs then
       plan.tuned_steps = plan.tuned_steps + 1
     else
-      plan.refused[#plan.refused + 1] = {name = s.name, why = why}
+      plan.refused[#plan.refused + 1] = why
       record = nil
     end
   end

@@ -104,7 +104,7 @@ $-- the C declarations of a row's stream vectors (vecs[key] = {p, base,
 $-- lanes}), named by names[key]: loads at stride 1, deinterleaved pairs
 $-- of loads at stride 2
 $local function stream_vectors(row, var, vecs, keys, names)
-$  local raws, vs, pairs_ = {}, {}, {}
+$  local pair_bases, vs, pairs_ = {}, {}, {}
 $  for _, key in ipairs(keys) do
 $    local v, lanes = vecs[key], vecs[key].lanes
 $    local bits = mask_of(lanes, L)
@@ -116,9 +116,9 @@ $    else
 $      -- both streams at one base share the pair of loads
 $      local pair = pairs_[v.base]
 $      if not pair then
-$        pair = {lo = "r" .. (2 * #raws), hi = "r" .. (2 * #raws + 1), halves = {{}, {}}}
+$        pair = {lo = "r" .. (2 * #pair_bases), hi = "r" .. (2 * #pair_bases + 1), halves = {{}, {}}}
 $        pairs_[v.base] = pair
-$        raws[#raws + 1] = v.base
+$        pair_bases[#pair_bases + 1] = v.base
 $      end
 $      for i in pairs(lanes) do
 $        local e = 2 * i + v.p
@@ -128,7 +128,7 @@ $      vs[#vs + 1] = string.format("%s = %s", names[key], deinterleave(pair.lo, 
 $    end
 $  end
 $  local loads = {}
-$  for _, base in ipairs(raws) do
+$  for _, base in ipairs(pair_bases) do
 $    local pair = pairs_[base]
 $    loads[#loads + 1] = string.format("%s = %s", pair.lo, load(at(row, var, 2 * base), mask_of(pair.halves[1], L)))
 $    loads[#loads + 1] = string.format("%s = %s", pair.hi, load(at(row, var, 2 * base + L), mask_of(pair.halves[2], L)))
