@@ -181,6 +181,9 @@ local function layer_function(s)
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end,
     XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W, R = s.residual and "r" or false}
   for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = owner(s).fn .. "_" .. a[1] end
+  -- a target kernel's fallback, for a build without its ISA: the kind's
+  -- portable loops
+  helpers.portable = function() return template.render(kernels.portable[s.kind], s, helpers) end
   if s.isa then
     helpers.ISA = kernels.isa[s.isa]
     if s.isa == "avx512" or s.isa == "avx2" then helpers.SIMD = simd_x86.new(helpers.ISA, s.act) end

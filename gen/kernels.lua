@@ -543,12 +543,23 @@ local function gap_x86(isa_name)
   }
 end
 
+-- ---- max pool (templates/maxpool_x86.c.tpl) ------------------------------
+-- Rows combined into a buffer with -infinity margins, then taps read at
+-- stride 1 or 2 (deinterleaved): no knobs.
+local function maxpool_x86(isa_name)
+  return {
+    name = "maxpool_" .. isa_name, template = "maxpool_x86.c.tpl", isa = isa_name,
+    takes = function(s) return s.kind == "maxpool" and s.sw <= 2 end,
+    knobs = function() return {} end,
+  }
+end
+
 -- The catalogue, per target, in order of preference.
 M.by_target = {
   avx512 = {pointwise_channels("avx512"), pointwise("avx512"), linear("avx512"), conv_channels("avx512"),
-            conv_x86("avx512"), depthwise("avx512"), gap_x86("avx512")},
+            conv_x86("avx512"), depthwise("avx512"), gap_x86("avx512"), maxpool_x86("avx512")},
   avx2 = {pointwise_channels("avx2"), pointwise("avx2"), linear("avx2"), conv_channels("avx2"),
-          conv_x86("avx2"), depthwise("avx2"), gap_x86("avx2")},
+          conv_x86("avx2"), depthwise("avx2"), gap_x86("avx2"), maxpool_x86("avx2")},
   neon = {pointwise_neon()},
   generic = {},
 }

@@ -135,6 +135,24 @@ CASES = [
     ("gap", (5, 3, 5), '', None, []),
     ("gap", (4, 4, 4), '', None, []),
     ("gap", (20, 7, 7), '', None, []),
+    # max pool: ShuffleNetV2's and ResNeXt's 3x3 stride 2 on 112 (whole
+    # vectors in, half a vector's tail out), odd sizes, stride 1 (3x3, 7x7), 2x2 with
+    # no pad, 5x5, dilation 2, uneven pads, stride (2, 1), rows narrower
+    # than a vector, and stride 3 (the portable loops)
+    ("maxpool", (3, 112, 112), 'k = 3, stride = 2, pad = 1', None, []),
+    ("maxpool", (2, 13, 35), 'k = 3, stride = 2, pad = 1', None, []),
+    ("maxpool", (2, 10, 37), 'k = 3, stride = 1, pad = 1', None, []),
+    ("maxpool", (2, 9, 40), 'k = 7, stride = 1, pad = 3', None, []),
+    ("maxpool", (2, 9, 40), 'k = 2, stride = 2', None, []),
+    ("maxpool", (2, 15, 37), 'k = 5, stride = 2, pad = 2', None, []),
+    ("maxpool", (2, 12, 41), 'k = 3, stride = 2, pad = 1, dilation = 2', None, []),
+    ("maxpool", (3, 13, 11), 'k = 3, stride = 2, pad = 1, dilation = 2', None, []),
+    ("maxpool", (2, 9, 23), 'k = 3, stride = 2, pad = {top = 0, bottom = 1, left = 1, right = 0}', None, []),
+    ("maxpool", (2, 7, 19), 'k = 3, pad = {top = 1, bottom = 0, left = 0, right = 1}', None, []),
+    ("maxpool", (2, 10, 20), 'k = 3, stride = {2, 1}, pad = 1', None, []),
+    ("maxpool", (3, 5, 5), 'k = 3, stride = 1, pad = 1', None, []),
+    ("maxpool", (2, 4, 1), 'k = 3, stride = 2, pad = 1', None, []),
+    ("maxpool", (2, 10, 20), 'k = 3, stride = 3, pad = 1', None, []),
     # conv, grouped conv: widths out 1, 7, 15, 16, 17, 33; stride 2 on odd sizes;
     # pads 0, 1, 2 and uneven; 1x3, 5x5, 7x7; dilation 2; channels per group
     # 1 to 32 with C_out off the tile; edge tiles and clean loop tiles
