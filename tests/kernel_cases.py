@@ -122,6 +122,10 @@ CASES = [
     ("dwconv", (2, 14, 14), 'k = 3, stride = 2, pad = {top = 0, bottom = 1, left = 0, right = 1}', "sigmoid", []),
     ("dwconv", (2, 14, 14), 'k = 5, stride = 2, pad = 2', "relu6", []),
     ("dwconv", (2, 9, 12), 'mult = 2, k = 3, stride = 2, pad = 1', "relu6", []),
+    # flat = 2 where tap columns share a row's picks, moved a lane along at
+    # the end: both ways at stride 1 (on demand: not the default there), 5x5
+    ("dwconv", (2, 7, 7), 'k = 3, pad = 1', "relu", [{"only": ("avx512",), "flat": 2}]),
+    ("dwconv", (3, 6, 5), 'k = 5, pad = 2', "hardswish", [{"only": ("avx512",), "flat": 2}]),
     # linear: outputs 1, 7, 16, 17, 129, 250; tiles of nv vectors with remainders
     ("linear", (5, 1, 1), 'out = 1', None, []),
     ("linear", (33, 1, 1), 'out = 7, bias = true', "relu6", [{"nv": 1}]),
