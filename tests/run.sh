@@ -38,6 +38,14 @@ spec_options() {
   for n in $(sed -n 's/^-- threads: *//p' "$1"); do SPEC_OPTIONS+=(--threads "$n"); done
 }
 
+# A spec's net is heavy when the GNUmakefile writes its weights to a .bin
+# (BIG_SPECS, BIN_SPECS) or its C is 5 MB or more: memcheck and the strict
+# checks leave those to make verify-all.
+heavy_spec() {
+  [[ " ${BIG_SPECS:-} ${BIN_SPECS:-} " == *" $1 "* ]] ||
+    [ "$(stat -c %s "out/$1.c" 2>/dev/null || echo 0)" -ge 5000000 ]
+}
+
 # ---- jobs run in parallel through xargs: tests/run.sh --job KIND ARG --------
 if [ "${1:-}" = "--job" ]; then
   kind=$2 arg=$3
@@ -45,8 +53,8 @@ if [ "${1:-}" = "--job" ]; then
   echo "$(date +%s) start $kind $arg" >>"$T/jobs.log"
   trap 'echo "$(date +%s) end $kind $arg" >>"$T/jobs.log"' EXIT
   case $kind in
-  gen)    # out/NAME.c and .h, as `make check` makes them
-    make -s "out/$arg.c" >"$T/specs/$arg.gen.log" 2>&1
+  gen)    # out/NAME.c and .h, as `make check` makes them (BIN_SPECS: the GNUmakefile's)
+    make -s "out/$arg.c" BIN_SPECS="${BIN_SPECS:-}" >"$T/specs/$arg.gen.log" 2>&1
     echo $? >"$T/specs/$arg.gen.status" ;;
   check)  # out/NAME_check built by the GNUmakefile, then run
     { make -s "out/${arg}_check" && timeout 300 "out/${arg}_check" --quiet; } >"$T/specs/$arg.check.log" 2>&1
@@ -454,8 +462,8 @@ else
   : >"$T/valgrind/list"
   small_specs=()
   for s in specs/*.lua; do
-    # the two MobileNets and the ResNeXt stage take minutes under memcheck (make verify-all)
-    [ "$(stat -c %s "out/$(basename "$s" .lua).c" 2>/dev/null || echo 0)" -lt 5000000 ] && small_specs+=("$s")
+    # the MobileNets, ShuffleNetV2 and the ResNeXt stages take minutes under memcheck (make verify-all)
+    heavy_spec "$(basename "$s" .lua)" || small_specs+=("$s")
   done
   # the net on three threads (tests/specs/threads.lua): its workers are
   # started and ended (the checker calls NAME_stop_threads), and each slice
@@ -498,7 +506,7 @@ end_group
 group strict
 strict_files=()
 for n in "${names[@]}"; do
-  [ -f "out/$n.c" ] && [ "$(stat -c %s "out/$n.c")" -lt 5000000 ] && strict_files+=("out/$n.c")
+  [ -f "out/$n.c" ] && ! heavy_spec "$n" && strict_files+=("out/$n.c")
 done
 mkdir -p "$T/strict"
 # and a net on three threads (the regressions group generated it): its
