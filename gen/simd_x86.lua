@@ -14,6 +14,11 @@
 --   plain()           the same for no activation
 --   load_first(ptr, n)   the first n floats at ptr in a vector, the other
 --                     lanes zero and their memory unread
+--   deinterleave(lo, hi, sel, index)   the even (sel 0) or odd (sel 1)
+--                     lanes of the 2L floats lo:hi; AVX-512 permutes by
+--                     `index`, a constant declared as deinterleave_index(sel)
+--   join(hi, lo, s, mask)   AVX-512: lanes s.. of lo, then hi's first s
+--                     (lane i is lo:hi's i + s), lanes outside mask zero
 --   rows(...), row_constants()   AVX-512 only: a tile of channel vectors
 --                     stored as NCHW rows, transposed in registers (add_rows)
 -- so an activation's vector form is written once, here.
@@ -62,6 +67,26 @@ function M.new(isa, act)
     local lanes = {}
     for i = 1, isa.lanes do lanes[i] = i <= n and "-1" or "0" end
     return f("maskload_ps", ptr, "_mm256_setr_epi32(" .. table.concat(lanes, ", ") .. ")")
+  end
+  function simd.deinterleave_index(sel)
+    local idx = {}
+    for i = 0, 15 do idx[#idx + 1] = tostring(2 * i + sel) end
+    return "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")"
+  end
+  function simd.deinterleave(lo, hi, sel, index)
+    if isa.lanes == 16 then return f("permutex2var_ps", lo, index, hi) end
+    local pick = sel == 0 and "_MM_SHUFFLE(2, 0, 2, 0)" or "_MM_SHUFFLE(3, 1, 3, 1)"
+    return string.format("_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(%s, %s, %s)), "
+      .. "_MM_SHUFFLE(3, 1, 2, 0)))", lo, hi, pick)
+  end
+  function simd.join(hi, lo, s, mask)
+    assert(isa.lanes == 16, "simd_x86: join is AVX-512's (AVX2 has no alignr across its halves)")
+    if mask then
+      return string.format("_mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0x%04x, _mm512_castps_si512(%s), "
+        .. "_mm512_castps_si512(%s), %d))", mask, hi, lo, s)
+    end
+    return string.format("_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(%s), _mm512_castps_si512(%s), %d))",
+      hi, lo, s)
   end
   if isa.lanes == 16 then M.add_rows(simd, f) end
   return simd

@@ -75,14 +75,8 @@ $  return f("maskstore_ps", ptr, mask_name(bits), v)
 $end
 $-- The even (sel 0) or odd (sel 1) lanes of the 2L floats lo:hi.
 $local function deinterleave(lo, hi, sel)
-$  if L == 16 then
-$    local idx = {}
-$    for i = 0, 15 do idx[#idx + 1] = tostring(2 * i + sel) end
-$    local name = need(sel == 0 and "even" or "odd", "_mm512_setr_epi32(" .. table.concat(idx, ", ") .. ")", "__m512i")
-$    return string.format("_mm512_permutex2var_ps(%s, %s, %s)", lo, name, hi)
-$  end
-$  local pick = sel == 0 and "_MM_SHUFFLE(2, 0, 2, 0)" or "_MM_SHUFFLE(3, 1, 3, 1)"
-$  return string.format("_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(%s, %s, %s)), _MM_SHUFFLE(3, 1, 2, 0)))", lo, hi, pick)
+$  local index = L == 16 and need(sel == 0 and "even" or "odd", SIMD.deinterleave_index(sel), "__m512i")
+$  return SIMD.deinterleave(lo, hi, sel, index)
 $end
 $-- "p + ow * 2 - 1", "p + 3", "p": a pointer plus an expression (or nil) and a constant.
 $local function at(ptr, var, off)
@@ -101,7 +95,7 @@ $-- one-lane load placed there.  Row by row, so that only one row's
 $-- vectors are live at a time.
 $local function join(hi, lo, s)
 $  if s == 0 then return lo end
-$  return string.format("_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(%s), _mm512_castps_si512(%s), %d))", hi, lo, s)
+$  return SIMD.join(hi, lo, s)
 $end
 $-- the C declarations of a row's stream vectors (vecs[key] = {p, base,
 $-- lanes}), named by names[key]: loads at stride 1, deinterleaved pairs
@@ -386,9 +380,7 @@ $      if v then
 $        local zero = need("zero", SIMD.decl.zero)
 $        local hi, lo, by = "moved" .. c, zero, L - v.d
 $        if v.d < 0 then hi, lo, by = zero, "moved" .. c, -v.d end
-$        body[#body + 1] = string.format("a = %s;", f("add_ps", "a", string.format(
-$          "_mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0x%04x, _mm512_castps_si512(%s), _mm512_castps_si512(%s), %d))",
-$          mask_of(v.lanes, L), hi, lo, by)))
+$        body[#body + 1] = string.format("a = %s;", f("add_ps", "a", SIMD.join(hi, lo, by, (mask_of(v.lanes, L)))))
 $      end
 $    end
 $    body[#body + 1] = store(at("yc", nil, oh * y.W), finish("a"), (two and 2 or 1) * y.W) .. ";"

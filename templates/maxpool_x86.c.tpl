@@ -6,9 +6,10 @@ $-- tap reads the even or odd lanes of the row, two vectors deinterleaved
 $-- in registers.  With AVX-512 every read of the buffer is an aligned
 $-- vector (or pair) the row pass stored, and a tap off the vector grid
 $-- joins two of them with alignr: an unaligned load across two fresh
-$-- stores cannot be forwarded from them and waits for both (on ResNeXt-50's
-$-- 64x112x112 that took 0.077 ms, against 0.045 with alignr).  AVX2 has no alignr across its halves,
-$-- so it loads at the tap's offset.  The portable template reads the
+$-- stores cannot be forwarded from them and waits for both (on
+$-- ResNeXt-50's 64x112x112 that took 0.077 ms, against 0.045 with
+$-- alignr).  AVX2 has no alignr across its halves, so it loads at the
+$-- tap's offset.  The portable template reads the
 $-- columns a float at a time (twice oneDNN's time); without the ISA
 $-- enabled, it is what runs.
 $local L = ISA.lanes
@@ -38,11 +39,7 @@ $  if L == 16 then return f("mask_storeu_ps", ptr, mask(n), v) end
 $  return f("maskstore_ps", ptr, mask(n), v)
 $end
 $-- The even (sel 0) or odd (sel 1) lanes of the 2L floats lo:hi.
-$local function deinterleave(lo, hi, sel)
-$  if L == 16 then return f("permutex2var_ps", lo, sel == 0 and "pick_even" or "pick_odd", hi) end
-$  local pick = sel == 0 and "_MM_SHUFFLE(2, 0, 2, 0)" or "_MM_SHUFFLE(3, 1, 3, 1)"
-$  return string.format("_mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(%s, %s, %s)), _MM_SHUFFLE(3, 1, 2, 0)))", lo, hi, pick)
-$end
+$local function deinterleave(lo, hi, sel) return SIMD.deinterleave(lo, hi, sel, sel == 0 and "pick_even" or "pick_odd") end
 $-- Tap c reads buffer column sw * ow + t: stream p (t % 2 at stride 2),
 $-- m = t // sw columns on, so with AVX-512 the vectors q = m // L and
 $-- q + 1 of the stream from the output vector's, joined at lane m % L.
@@ -86,9 +83,7 @@ $local function tap_vector(k)
 $  if L == 16 then
 $    local lo = stream_name(k.p, k.q)
 $    if k.s == 0 then return lo end
-$    local hi = stream_name(k.p, k.q + 1)
-$    return string.format("_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(%s), _mm512_castps_si512(%s), %d))",
-$      hi, lo, k.s)
+$    return SIMD.join(stream_name(k.p, k.q + 1), lo, k.s)
 $  end
 $  if sw == 1 then return f("loadu_ps", lin("r", 1, k.t)) end
 $  local base = k.t - k.p
@@ -121,10 +116,10 @@ $for _, run in ipairs(rows) do empty_run = empty_run or #run.taps == 0 end
 #if ${ISA.guard}
 $if L == 16 and sw == 2 then
 $  if span[0] then
-const __m512i pick_even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+const __m512i pick_even = ${SIMD.deinterleave_index(0)};
 $  end
 $  if span[1] then
-const __m512i pick_odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+const __m512i pick_odd = ${SIMD.deinterleave_index(1)};
 $  end
 $end
 $if L == 8 then
