@@ -42,7 +42,8 @@ options:
   --knob LAYER:KNOB=N  override a schedule knob of one layer (repeatable); a fused
                        block's one knob is band_rows (its name is in --summary)
   --fuse MODE          auto (default): run 1x1 -> depthwise -> 1x1 chains as one step,
-                       band by band, where the wide tensor is 1 MiB or more, a
+                       band by band, where the wide tensor is 1 MiB or more (and
+                       depthwise -> 1x1 pairs where the depthwise output is), a
                        concat followed by a channel shuffle as one pass, and a
                        residual add in the epilogue of the 1x1 layer that makes one
                        of its addends; all: every such chain too; off: layer by layer

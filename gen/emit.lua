@@ -53,9 +53,10 @@ end
 
 local function describe(s)
   if s.kind == "block" then
-    local a, mid, c = table.unpack(s.parts)
-    return string.format("fused block: 1x1 %d -> %d, %dx%d depthwise stride %d, 1x1 %d -> %d, in bands of %d output rows",
-      a.C_in, a.C_out, mid.kh, mid.kw, mid.sh, c.C_in, c.C_out, s.knobs.band_rows)
+    local a, mid, c = s.expand, s.middle, s.project
+    return string.format("fused block: %s%dx%d depthwise stride %d, 1x1 %d -> %d, in bands of %d output rows",
+      a and string.format("1x1 %d -> %d, ", a.C_in, a.C_out) or "", mid.kh, mid.kw, mid.sh, c.C_in, c.C_out,
+      s.knobs.band_rows)
   end
   local parts = {family[s.kind]}
   if s.kh then
@@ -109,9 +110,9 @@ local function comment(s)
     lines[#lines + 1] = string.format(" * output channels %d to %d of the layer's %d, on thread %d",
       s.channels[1], s.channels[2] - 1, s.slice_of.y.C, s.thread)
   elseif s.kind == "block" then
-    local mid = s.parts[2]
-    lines[#lines + 1] = string.format(" * the %s and %s tensors exist a band at a time, in `scratch`",
-      shape3(mid.x), shape3(mid.y))
+    local mid = s.middle
+    lines[#lines + 1] = string.format(" * the %s%s tensor%s exist%s a band at a time, in `scratch`",
+      s.expand and shape3(mid.x) .. " and " or "", shape3(mid.y), s.expand and "s" or "", s.expand and "" or "s")
     if s.band_range then
       local R = s.bands.R
       lines[#lines + 1] = string.format(" * bands %d to %d (output rows %d to %d), on thread %d", s.band_range[1],
@@ -205,8 +206,11 @@ local function fused_functions(s, whole_parts)
     for _, t in ipairs(s.slices or {s}) do out[#out + 1] = layer_function(t) end
     return table.concat(out, "\n")
   end
-  for _, n in ipairs(inst.counts) do out[#out + 1] = layer_function(inst.expand[n]) end
-  out[#out + 1] = layer_function(inst.middle)
+  for _, n in ipairs(inst.counts) do
+    if inst.expand[n] then out[#out + 1] = layer_function(inst.expand[n]) end
+  end
+  if inst.middle then out[#out + 1] = layer_function(inst.middle) end
+  if inst.direct then out[#out + 1] = layer_function(inst.direct) end
   out[#out + 1] = layer_function(inst.project)
   for _, t in ipairs(s.slices or {s}) do out[#out + 1] = layer_function(t) end
   return table.concat(out, "\n")

@@ -23,8 +23,10 @@
 -- What happens here: batchnorm folded into the conv before it (or kept as
 -- a per-channel affine step), activations fused into their producer,
 -- flatten turned into an alias, dead layers dropped, kernels classified
--- by shape, chains of 1x1 -> depthwise -> 1x1 made into blocks that run
--- band by band (step kind "block": {parts = {expand, middle, project}}),
+-- by shape, chains of 1x1 -> depthwise -> 1x1 (and depthwise -> 1x1
+-- pairs) made into blocks that run band by band (step kind "block":
+-- {parts = {expand, middle, project}} or {middle, project}; the same as
+-- step.expand (nil for a pair), step.middle, step.project),
 -- a concat read only by a channel shuffle made one pass (step kind
 -- "concat_shuffle": {parts = {concat, shuffle}}), a slice of whole
 -- channels read where it lies (plan.views), a residual add joined
@@ -244,7 +246,7 @@ local function pack_weights(s)
   s.params.weight = packed
 end
 
--- ---- blocks: 1x1 -> depthwise -> 1x1 over bands of rows -------------------
+-- ---- blocks: [1x1 ->] depthwise -> 1x1 over bands of rows -----------------
 -- MobileNetV2's inverted residual and ShuffleNetV2's branch widen the
 -- channels six times (or keep them), filter each channel, and narrow them
 -- again.  Layer by layer, the wide tensors go out to memory and come back
@@ -269,45 +271,71 @@ local function adds_residual(a, c, sole_reader)
     (r.inputs[1] == a.inputs[1] or r.inputs[2] == a.inputs[1])
 end
 
--- mode: "auto" (where the wide tensor is at least FUSE_MIN_BYTES, unless
--- `tuned` has the chain: band_rows = 0 there is layer by layer), "all" or
--- "off".  tuned: as gen/schedule.lua's options.tuned, or nil.  The block
--- takes the expand step's place in the order.
+-- Whether the chain that starts with `a` runs as a block: mode "all"; a
+-- record of `tuned` for its key (band_rows = 0 there is layer by layer);
+-- else where the tensor it keeps out of memory has FUSE_MIN_BYTES.
+local function wants_block(mode, key, tuned, kept)
+  local record = key and tuned and tuned[key]
+  if not key then return false end
+  if mode == "all" then return true end
+  if record and record.knobs.band_rows then return record.knobs.band_rows > 0 end
+  return 4 * kept.C * kept.H * kept.W >= M.FUSE_MIN_BYTES
+end
+
+-- A block step of `parts`: {expand, middle, project}, or {middle,
+-- project} for a depthwise -> 1x1 pair (MobileNetV1's separable block),
+-- whose band buffer takes the depthwise input's rows as they are.
+local function block_step(parts, key, residual, taken)
+  local first, last = parts[1], parts[#parts]
+  local fn = util.unique_c_names({first.fn .. "_block"}, taken)[1]
+  taken[fn] = true
+  local layers, macs = {}, 0
+  for _, p in ipairs(parts) do
+    for _, l in ipairs(p.layers) do layers[#layers + 1] = l end
+    macs = macs + p.macs
+  end
+  return {name = fn, fn = fn, kind = "block", op = "block", layers = layers, file = first.file,
+    line = first.line, inputs = {first.inputs[1]}, output = last.output, x = first.x, y = last.y,
+    input_shapes = first.input_shapes, params = {}, macs = macs, parts = parts,
+    expand = #parts == 3 and parts[1] or nil, middle = parts[#parts - 1], project = last,
+    tuning_key = key, adds_residual = residual}
+end
+
+-- mode: "auto" (where the tensor the block keeps in its band buffers is
+-- at least FUSE_MIN_BYTES: the wide one of a 1x1 -> depthwise -> 1x1
+-- chain, the depthwise output of a pair, unless `tuned` has the chain:
+-- band_rows = 0 there is layer by layer), "all" or "off".  tuned: as
+-- gen/schedule.lua's options.tuned, or nil.  The block takes its first
+-- step's place in the order.
 local function form_blocks(steps, outputs, mode, taken, tuned)
   if mode == "off" then return steps end
   local sole_reader = sole_reader_of(steps, outputs)
-  local parts_of, in_block, keys, residual = {}, {}, {}, {}
+  -- a chain's depthwise layer is no pair's: the chain's record (or size)
+  -- decides for all three layers, layer by layer included
+  local parts_of, in_block, in_chain = {}, {}, {}
+  local function take(first, parts, key, residual)
+    parts_of[first] = {parts = parts, key = key, residual = residual}
+    for _, p in ipairs(parts) do in_block[p] = true end
+  end
   for _, a in ipairs(steps) do
     local b = plain_pointwise(a) and sole_reader(a)
     local c = b and b.kind == "dwconv" and sole_reader(b)
-    residual[a] = plain_pointwise(c) and adds_residual(a, c, sole_reader)
-    local key = plain_pointwise(c) and not in_block[a] and tuning.block_key(a, b, c, residual[a])
-    local record = key and tuned and tuned[key]
-    local wanted
-    if not key then wanted = false
-    elseif mode == "all" then wanted = true
-    elseif record and record.knobs.band_rows then wanted = record.knobs.band_rows > 0
-    else wanted = 4 * a.y.C * a.y.H * a.y.W >= M.FUSE_MIN_BYTES end
-    if wanted then
-      parts_of[a], keys[a] = {a, b, c}, key
-      in_block[a], in_block[b], in_block[c] = true, true, true
-    end
+    local residual = plain_pointwise(c) and adds_residual(a, c, sole_reader)
+    local key = plain_pointwise(c) and not in_block[a] and tuning.block_key({a, b, c}, residual)
+    if key then in_chain[b] = true end
+    if wants_block(mode, key, tuned, a.y) then take(a, {a, b, c}, key, residual) end
+  end
+  for _, b in ipairs(steps) do
+    local c = b.kind == "dwconv" and not in_chain[b] and sole_reader(b)
+    local residual = plain_pointwise(c) and adds_residual(b, c, sole_reader)
+    local key = plain_pointwise(c) and not in_block[c] and tuning.block_key({b, c}, residual)
+    if wants_block(mode, key, tuned, b.y) then take(b, {b, c}, key, residual) end
   end
   local out = {}
   for _, s in ipairs(steps) do
-    local parts = parts_of[s]
-    if parts then
-      local a, b, c = table.unpack(parts)
-      local fn = util.unique_c_names({a.fn .. "_block"}, taken)[1]
-      taken[fn] = true
-      local layers = {}
-      for _, p in ipairs(parts) do
-        for _, l in ipairs(p.layers) do layers[#layers + 1] = l end
-      end
-      out[#out + 1] = {name = fn, fn = fn, kind = "block", op = "block", layers = layers, file = a.file,
-        line = a.line, inputs = {a.inputs[1]}, output = c.output, x = a.x, y = c.y,
-        input_shapes = a.input_shapes, params = {}, macs = a.macs + b.macs + c.macs, parts = parts,
-        tuning_key = keys[s], adds_residual = residual[s]}
+    local block = parts_of[s]
+    if block then
+      out[#out + 1] = block_step(block.parts, block.key, block.residual, taken)
     elseif not in_block[s] then
       out[#out + 1] = s
     end

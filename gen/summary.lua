@@ -81,10 +81,12 @@ function M.summary(graph, plan)
   lines[#lines + 1] = string.format("activations: %s bytes if every layer had its own buffer", commas(total_bytes))
   for _, s in ipairs(plan.steps) do
     if s.kind == "block" then
-      local a, mid, c = table.unpack(s.parts)
-      lines[#lines + 1] = string.format("fused block %s: %s -> %s -> %s in bands of %d rows; %s and %s live in %s bytes of scratch",
-        s.name, a.name, mid.name, c.name, s.knobs.band_rows, util.shape_string({N = 1, C = mid.x.C, H = mid.x.H, W = mid.x.W}),
-        util.shape_string({N = 1, C = mid.y.C, H = mid.y.H, W = mid.y.W}), commas(4 * s.scratch))
+      local names, mid = {}, s.middle
+      for i, p in ipairs(s.parts) do names[i] = p.name end
+      local kept = util.shape_string({N = 1, C = mid.y.C, H = mid.y.H, W = mid.y.W})
+      if s.expand then kept = util.shape_string({N = 1, C = mid.x.C, H = mid.x.H, W = mid.x.W}) .. " and " .. kept end
+      lines[#lines + 1] = string.format("fused block %s: %s in bands of %d rows; %s live%s in %s bytes of scratch",
+        s.name, table.concat(names, " -> "), s.knobs.band_rows, kept, s.expand and "" or "s", commas(4 * s.scratch))
       if s.slices then
         local shares = {}
         for i, t in ipairs(s.slices) do

@@ -52,9 +52,11 @@ function M.key(s)
     s.params.bias and " bias" or "", s.act and (" " .. s.act) or "")
 end
 
-function M.block_key(expand, middle, project, residual)
-  return string.format("block %s | %s | %s%s", M.key(expand), M.key(middle), M.key(project),
-    residual and " | residual" or "")
+-- parts: a block's {expand, middle, project} or {middle, project}.
+function M.block_key(parts, residual)
+  local keys = {}
+  for i, p in ipairs(parts) do keys[i] = M.key(p) end
+  return "block " .. table.concat(keys, " | ") .. (residual and " | residual" or "")
 end
 
 -- This machine's CPU model, which a tuning file's entries are keyed by.

@@ -54,8 +54,8 @@ generated, XNNPACK and oneDNN is in bold.
 
 What each implementation runs:
 - generated: convgen's kernels, NCHW, one function per step (batchnorm folded, activation fused).
-  In the whole forward pass, the chains \`--fuse auto\` makes into fused blocks (1x1 -> depthwise ->
-  1x1 run band by band: MobileNetV2's first three expanding blocks) run as blocks, and a concat
+  In the whole forward pass, the chains \`--fuse auto\` makes into fused blocks ([1x1 ->] depthwise ->
+  1x1 run band by band: MobileNetV2's features.1 and first three expanding blocks) run as blocks, and a concat
   followed by a channel shuffle (ShuffleNetV2's units) runs as one pass; the per-layer rows time
   each layer alone, as the peers' rows do. A strided 1x1 layer (ResNeXt's downsampling
   projections) gathers the pixels it reads, then runs at unit stride; the gather is timed.

@@ -6,8 +6,12 @@ $-- made move up (carry), padding rows are zeros, and the expand layer
 $-- computes the rest.  The depthwise layer turns them into R rows in
 $-- `filtered`, and the project layer writes those R rows of y.  The
 $-- runs of bands that do the same (bands.runs) are loops over `band`.
+$-- A depthwise -> 1x1 pair has no expand layer: its depthwise layer
+$-- reads the band's rows of x in place (instances.direct), or where
+$-- padding rows are among them, copies of them in `wide`; what stays out
+$-- of memory is the depthwise output.
 $-- Every shape and offset is baked in; the schedule chose R.
-$local a, mid, c = parts[1], parts[2], parts[3]
+$local a, mid, c = #parts == 3 and parts[1] or nil, parts[#parts - 1], parts[#parts]
 $local R, RI = bands.R, bands.RI
 $local Ch, Win, Wout = mid.x.C, mid.x.W, mid.y.W
 $local step_in, plane = R * mid.sh, RI * Win
@@ -23,7 +27,14 @@ for (int ch = 0; ch < ${Ch}; ++ch) {
   ${body}
 }
 $end
+$-- a pair's bands with no padding rows never touch `wide`
+$local uses_wide = a ~= nil
+$for _, run in ipairs(bands.runs) do
+$  uses_wide = uses_wide or run.band.z_top > 0 or run.band.z_bottom > 0
+$end
+$if uses_wide then
 float *restrict wide = scratch;
+$end
 float *restrict filtered = scratch + ${hidden_floats};
 $for _, run in ipairs(bands.runs) do
 $  local b, at = run.band, rows_of(run)
@@ -32,21 +43,29 @@ $  if run.first == run.last then
 $  else
 for (int band = ${run.first}; band <= ${run.last}; ++band) { /* output rows band * ${R} to band * ${R} + ${R - 1} */
 $  end
-$  if b.carry > 0 then
-$    per_channel(string.format("for (int i = 0; i < %d; ++i) w[i] = w[i + %d];", b.carry * Win, step_in * Win))
-$  end
-$  if b.z_top > 0 then
-$    per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", b.carry * Win, (b.carry + b.z_top) * Win))
-$  end
-$  if b.n > 0 then
+$  local in_place = not a and b.z_top == 0 and b.z_bottom == 0
+$  if in_place then
+  ${instances.direct.fn}(${plus("x", at(step_in * Win, -mid.pad.top * Win))}, filtered);
+$  else
+$    if b.carry > 0 then
+$      per_channel(string.format("for (int i = 0; i < %d; ++i) w[i] = w[i + %d];", b.carry * Win, step_in * Win))
+$    end
+$    if b.z_top > 0 then
+$      per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", b.carry * Win, (b.carry + b.z_top) * Win))
+$    end
 $    local first_row = b.carry + b.z_top
+$    if b.n > 0 and a then
   ${instances.expand[b.n].fn}(${plus("x", at(step_in * Win, (first_row - mid.pad.top) * Win))}, ${plus("wide", tostring(first_row * Win))});
-$  end
-$  if b.z_bottom > 0 then
-$    local from = b.carry + b.z_top + b.n
-$    per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", from * Win, (from + b.z_bottom) * Win))
-$  end
+$    elseif b.n > 0 then
+$      local from = plus("x + ch * " .. mid.x.H * Win, at(step_in * Win, (first_row - mid.pad.top) * Win))
+$      per_channel(string.format("const float *from = %s;\n  for (int i = 0; i < %d; ++i) w[%d + i] = from[i];", from, b.n * Win, first_row * Win))
+$    end
+$    if b.z_bottom > 0 then
+$      local from = b.carry + b.z_top + b.n
+$      per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", from * Win, (from + b.z_bottom) * Win))
+$    end
   ${instances.middle.fn}(wide, filtered);
+$  end
   ${instances.project.fn}(filtered, ${plus("y", at(R * Wout, 0))});
 }
 $end

@@ -25,7 +25,7 @@ $if #taps == 0 then
   (void)x;                  /* every tap lies in the padding: output is the bias */
   (void)${W};
 $else
-  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${HW};
+  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${XS};
   const float *restrict wc = ${W} + c * ${KK};
   const float ${table.concat(taps, ", ")};
 $end

@@ -172,7 +172,10 @@ $    body[#body + 1] = "{\n" .. stream_vectors(r.row, r.var, r.vecs, keys, names
 $    for _, t in ipairs(r.tap_order) do
 $      for _, u in ipairs(r.taps[t]) do
 $        local q, s = u.m // L, u.m % L
-$        local v = join(vec(u.p, u.start + (q + 1) * L), vec(u.p, u.start + q * L), s)
+$        -- at s = 0 the vector after is not read: asked for, it could
+$        -- declare a zero that nothing uses (a 1x1 window; so in flat's too)
+$        local lo = vec(u.p, u.start + q * L)
+$        local v = s == 0 and lo or join(vec(u.p, u.start + (q + 1) * L), lo, s)
 $        body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. t, v, u.a))
 $      end
 $    end
@@ -411,7 +414,8 @@ $      for j = 0, vectors - 1 do
 $        local n = math.min(L, OHW - j * L)
 $        local bits, all = mask_of(plane_lanes(j * L, n, r, c), n)
 $        if bits ~= 0 then
-$          local v = join(plane(j + q + 1), plane(j + q), s)
+$          local lo = plane(j + q)
+$          local v = s == 0 and lo or join(plane(j + q + 1), lo, s)
 $          if bits == all then
 $            fmas[#fmas + 1] = string.format("a%d = %s;", j, f("fmadd_ps", "k", v, "a" .. j))
 $          else
@@ -589,7 +593,7 @@ $if #taps == 0 then
   (void)x;                  /* every tap lies in the padding: output is the bias */
   (void)${W};
 $else
-  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${HW};
+  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${XS};
   const float *restrict wc = ${W} + c * ${KK};
 $  if not (flat and shifted) then
   const ${V} ${table.concat(taps, ", ")};
@@ -619,7 +623,7 @@ $if #ptaps == 0 then
   (void)x;
   (void)${W};
 $else
-  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${HW};
+  const float *restrict xc = x + ${mult == 1 and "c" or ("(c / " .. mult .. ")")} * ${XS};
   const float *restrict wc = ${W} + c * ${KK};
   const float ${table.concat(ptaps, ", ")};
 $end

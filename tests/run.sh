@@ -682,16 +682,18 @@ if expect "--fuse off --summary $sb" 0 "" -- $cg --fuse off --summary $sb; then
   grep -q "^channel slices read in place" "$T/last.out" && fail "--fuse off reads slices in place" || pass
 fi
 # ... and with --fuse all, each block's bands are shared out: one band of 14 rows a thread
+# (the two 1x1 -> depthwise -> 1x1 branches and u1's depthwise -> 1x1 pair)
 if expect "--threads 2 --fuse all --summary $sb" 0 "" -- $cg --threads 2 --fuse all --summary $sb; then
-  [ "$(grep -c "^fused block .*per thread; thread 0 bands 0-0, thread 1 bands 1-1$" "$T/last.out")" = 2 ] &&
-    grep -q "^threads: 2; 1 steps cut by output channels, .*; 2 blocks cut by rows" "$T/last.out" && pass ||
+  [ "$(grep -c "^fused block .*per thread; thread 0 bands 0-0, thread 1 bands 1-1$" "$T/last.out")" = 3 ] &&
+    grep -q "^threads: 2; 0 steps cut by output channels, .*; 3 blocks cut by rows" "$T/last.out" && pass ||
     fail "--threads 2 --fuse all --summary $sb: the blocks' bands" "$(grep '^fused\|^threads' "$T/last.out")"
 fi
 expect "band_rows that does not divide the rows" 2 "band_rows=5: it must divide the block's 28 output rows" -- \
   $cg --fuse all --knob u2_pw1_block:band_rows=5 $sb
 expect "a knob a block lacks" 2 "a block's one knob is band_rows" -- $cg --fuse all --knob u2_pw1_block:rows=2 $sb
 # --summary lists the blocks, and the arena with them is smaller than layer by layer
-# (MobileNetV2's, by default: 3.2 MB against 6.0 MB, the 96x112x112 tensor gone), or
+# (MobileNetV2's, by default: 2.6 MB against 6.0 MB, the 96x112x112 tensor gone, and
+# features.1's depthwise output: a depthwise -> 1x1 pair; dsconv_s1 is one pair), or
 # for the ShuffleNet units within 5% of it: their slices, read in place, keep the
 # whole shuffled tensor live while its first half waits for the concat (1,104,320
 # bytes against 1,091,328).
@@ -705,8 +707,9 @@ ok = blocks == want and 0 < fused and (fused < unfused if smaller else fused <= 
 print("ok" if ok else f"blocks {blocks}, arena {fused} fused vs {unfused} layer by layer")
 sys.exit(0 if ok else 1)
 PYEOF
-for c in "$sb all u1_right_pw1_block,u2_pw1_block within5%" \
-         "specs/mobilenet_v2.lua auto features_2_conv_0_0_block,features_3_conv_0_0_block,features_4_conv_0_0_block smaller"; do
+for c in "$sb all u1_left_dw_block,u1_right_pw1_block,u2_pw1_block within5%" \
+         "specs/dsconv_s1.lua all dw_block smaller" \
+         "specs/mobilenet_v2.lua auto features_1_conv_0_0_block,features_2_conv_0_0_block,features_3_conv_0_0_block,features_4_conv_0_0_block smaller"; do
   set -- $c
   if expect "--fuse $2 --summary $1" 0 "" -- $cg --fuse "$2" --summary "$1"; then
     $PY "$D/fuse_summary.py" "$T/last.out" "$3" "$4" >"$D/fuse_summary.verdict" 2>&1 && pass ||

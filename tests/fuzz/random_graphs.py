@@ -7,7 +7,8 @@ shapes, so that every kernel family meets borders, strides and tails.
 Usage: random_graphs.py --seed S --count N --out DIR   (writes DIR/g<seed>_<i>.lua)
 
 With --blocks, each graph holds a chain that convgen fuses into a block
-(1x1 -> depthwise -> 1x1, sometimes with a residual add), generated with
+(1x1 -> depthwise -> 1x1, or a depthwise -> 1x1 pair, sometimes with a
+residual add), generated with
 --fuse all and a random band height (the spec's "-- fuse:" and "-- knobs:"
 lines, read by tests/run.sh): DIR/b<seed>_<i>.lua.
 """
@@ -166,21 +167,28 @@ class Builder:
 
 
 def random_block(rng, name):
-    """input -> [a layer] -> 1x1 -> depthwise -> 1x1 [-> add]; returns (spec, band knob)."""
+    """input -> [a layer] -> [1x1 ->] depthwise -> 1x1 [-> add]; returns
+    (spec, band knob).  Without the 1x1 in brackets it is a depthwise -> 1x1
+    pair, whose bands read the input in place."""
     b = Builder(rng, name)
+    pair = rng.random() < 0.35
     block_in = b.input(rng.randint(2, 12), rng.randint(1, 19), rng.randint(1, 19))
     if rng.random() < 0.3:
-        block_in = b.conv(block_in, rng.choice(["std", "pw"]))
+        # a 1x1 layer before a pair would make it a three-part block
+        block_in = b.conv(block_in, "std" if pair else rng.choice(["std", "pw"]))
         if b.shapes[block_in][0] < 2:
             block_in = "x"              # that conv is left unread, and dropped
     c, h, w = b.shapes[block_in]
     expand, mid, project = b.fresh("e"), b.fresh("d"), b.fresh("j")
-    wide = rng.randint(2, 40)          # one channel would make its 1x1 convs "depthwise"
-    b.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}' % (expand, wide, rng.choice(["true", "false"]), block_in))
-    b.shapes[expand] = (wide, h, w)
-    src = expand
-    if rng.random() < 0.6:
-        src = b.unary(expand, rng.choice(["relu", "relu6", "hardswish"]))
+    if pair:
+        wide, src = c, block_in
+    else:
+        wide = rng.randint(2, 40)          # one channel would make its 1x1 convs "depthwise"
+        b.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}' % (expand, wide, rng.choice(["true", "false"]), block_in))
+        b.shapes[expand] = (wide, h, w)
+        src = expand
+        if rng.random() < 0.6:
+            src = b.unary(expand, rng.choice(["relu", "relu6", "hardswish"]))
     k = rng.choice([1, 3, 3, 3, 5, 7])
     s, d = rng.choice([1, 1, 2, 3]), rng.choice([1, 1, 1, 2])
     reach = d * (k - 1) + 1
@@ -207,7 +215,7 @@ def random_block(rng, name):
     batch = rng.choice([1, 1, 2])
     target = rng.choice(["", "", "avx2", "generic"])
     spec = 'return net "%s" {\n%s\n  batch = %d,\n  outputs = {"%s"},\n}\n' % (name, "\n".join(b.lines), batch, cur)
-    return spec, "%s_block:band_rows=%d" % (expand, band), target
+    return spec, "%s_block:band_rows=%d" % (mid if pair else expand, band), target
 
 
 def random_graph(rng, name):
