@@ -47,6 +47,11 @@ options:
                        concat followed by a channel shuffle as one pass, and a
                        residual add in the epilogue of the 1x1 layer that makes one
                        of its addends; all: every such chain too; off: layer by layer
+  --layout L           nchw (default) or nhwc: the layout of NAME_forward's inputs and
+                       outputs.  With nhwc (channels last, as images and most C code
+                       hold pixels) the pass transposes its inputs to NCHW as its first
+                       steps and its outputs back as its last; tensors of one pixel
+                       or one channel are the same in both, and pass untouched
   --threads N          run the forward pass on N threads (default 1): each layer's
                        output channels are cut into N slices, one per thread, and
                        the threads meet after each layer; the C then needs POSIX
@@ -110,6 +115,9 @@ local function parse_args(args)
         util.usage("--fuse takes auto, all or off, got '%s'", o.fuse)
       end
     elseif a == "--threads" then o.threads = number(a)
+    elseif a == "--layout" then
+      o.layout = value(a)
+      if o.layout ~= "nchw" and o.layout ~= "nhwc" then util.usage("--layout takes nchw or nhwc, got '%s'", o.layout) end
     elseif a == "--templates" then o.templates = value(a)
     elseif a == "--max-instructions" then o.instructions = number(a)
     elseif a == "--max-memory" then o.memory = number(a)
@@ -169,6 +177,10 @@ local function parse_args(args)
   if (o.weights_bin or o.reference) and o.output and o.output:find('["\\\n]') then
     util.usage("-o %s: the path of a .bin file the assembler reads cannot hold a quote, backslash or newline",
       o.output)
+  end
+  -- the benchmarks and the tuner feed and compare NCHW tensors
+  if o.layout == "nhwc" and (o.bench or o.tune) then
+    util.usage("--layout nhwc changes NAME_forward's interface; --bench and --tune time the NCHW one")
   end
   if o.emit_spec and not o.spec:match("%.onnx$") then util.usage("--emit-spec converts an ONNX model (a .onnx file)") end
   if o.emit_spec and o.weights then util.usage("--emit-spec writes the model's own weights; it takes no --weights") end
@@ -272,7 +284,8 @@ local function run(args)
       tuning = o.tuning or ("out/tune/" .. name .. ".tuning.lua"), chains = chains or nil})
   end
   local tuned, stale = load_tuning(o, target)
-  local plan = require("plan").plan(graph, {name = o.name, fuse = o.fuse, tuned = tuned, threads = o.threads})
+  local plan = require("plan").plan(graph, {name = o.name, fuse = o.fuse, tuned = tuned, threads = o.threads,
+    layout = o.layout})
   plan = require("schedule").schedule(plan, {overrides = o.overrides, target = target, tuned = tuned})
   report_untuned(o, plan, stale)
 

@@ -20,7 +20,8 @@ local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv"
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
                 act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat",
                 mul = "multiply", shuffle = "channel shuffle", slice = "channel slice", block = "fused block",
-                concat_shuffle = "concat, then channel shuffle, in one pass"}
+                concat_shuffle = "concat, then channel shuffle, in one pass",
+                transpose = "layout change at the interface"}
 
 -- "oh * 2 - 1": a readable C expression for var * mul + add.
 local function lin(var, mul, add)
@@ -52,6 +53,11 @@ local function c_float(v)
 end
 
 local function describe(s)
+  if s.kind == "transpose" then
+    local nhwc = string.format("NHWC (%dx%dx%d in memory)", s.y.H, s.y.W, s.y.C)
+    return string.format("layout change at the interface: %s", s.to == "nchw" and ("the caller's " .. nhwc .. " to NCHW")
+      or ("NCHW to the caller's " .. nhwc))
+  end
   if s.kind == "block" then
     local a, mid, c = s.expand, s.middle, s.project
     return string.format("fused block: %s%dx%d depthwise stride %d, 1x1 %d -> %d, in bands of %d output rows",
@@ -248,7 +254,10 @@ local function header_body(plan)
   local lines = {}
   local function dims(kind, io)
     local base = upper(plan, io.cname)
-    lines[#lines + 1] = string.format("/* %s '%s': %d x %d x %d x %d floats, NCHW */", kind, io.name, plan.batch, io.C, io.H, io.W)
+    local layout = io.nhwc and string.format("NHWC (%d x %d x %d x %d in memory)", plan.batch, io.H, io.W, io.C)
+      or plan.layout == "nhwc" and "NCHW, the same as NHWC here" or "NCHW"
+    lines[#lines + 1] = string.format("/* %s '%s': %d x %d x %d x %d floats, %s */", kind, io.name, plan.batch, io.C, io.H,
+      io.W, layout)
     for _, d in ipairs{{"N", plan.batch}, {"C", io.C}, {"H", io.H}, {"W", io.W}} do
       lines[#lines + 1] = string.format("#define %s_%s %d", base, d[1], d[2])
     end
@@ -262,7 +271,8 @@ local function header_body(plan)
   local args = {}
   for _, io in ipairs(plan.inputs) do args[#args + 1] = "const float *" .. io.param end
   for _, io in ipairs(plan.outputs) do args[#args + 1] = "float *" .. io.param end
-  lines[#lines + 1] = "/* Runs the network on the inputs and writes the outputs (dense NCHW buffers of"
+  local layout = plan.layout == "nhwc" and "NHWC" or "NCHW"
+  lines[#lines + 1] = "/* Runs the network on the inputs and writes the outputs (dense " .. layout .. " buffers of"
   lines[#lines + 1] = "   the sizes above, not overlapping).  Uses a static arena: not reentrant, so"
   lines[#lines + 1] = "   not for two threads at once; for that, give each thread a workspace."
   if plan.threads > 1 then
@@ -293,9 +303,9 @@ local function banner(plan, options, what)
     string.format(" * %d steps, %s MACs, %s parameters; batch %d; arena %d bytes (%d before reuse)",
       #plan.steps, util.si(plan.macs), util.si(plan.param_count), plan.batch, 4 * plan.arena_floats,
       4 * plan.arena_unplanned_floats),
-    plan.threads > 1 and string.format(" * float32, NCHW at the interface; C99 with GNU C atomics; %d threads (POSIX: link\n"
-      .. " * with -pthread); no allocation, no library beyond libm and libpthread.", plan.threads)
-      or " * float32, NCHW at the interface; C99; no allocation, no library beyond libm.",
+    plan.threads > 1 and string.format(" * float32, %s at the interface; C99 with GNU C atomics; %d threads (POSIX: link\n"
+      .. " * with -pthread); no allocation, no library beyond libm and libpthread.", plan.layout:upper(), plan.threads)
+      or string.format(" * float32, %s at the interface; C99; no allocation, no library beyond libm.", plan.layout:upper()),
     " */", ""}, "\n")
 end
 

@@ -572,7 +572,7 @@ M.portable = {conv = "conv.c.tpl", gconv = "conv.c.tpl", dwconv = "dwconv.c.tpl"
               gap = "pool.c.tpl", add = "eltwise.c.tpl", act = "eltwise.c.tpl",
               affine = "eltwise.c.tpl", concat = "eltwise.c.tpl", mul = "eltwise.c.tpl",
               shuffle = "eltwise.c.tpl", slice = "eltwise.c.tpl", block = "block.c.tpl",
-              concat_shuffle = "eltwise.c.tpl"}
+              concat_shuffle = "eltwise.c.tpl", transpose = "transpose.c.tpl"}
 
 -- The template of a kernel by its name: a target kernel's ("conv_avx512")
 -- or a kind's portable one ("conv"); nil for a name it does not know.

@@ -2,8 +2,9 @@
 --
 -- In:  a validated graph with weights (weights.attach).
 -- Out: plan = {name, prefix, batch, file, weights_source,
---        inputs  = {{name, cname, param, C, H, W, size}...}, size: floats per sample,
---        outputs = {{name, cname, param, C, H, W, size}...}, cname: for macros,
+--        inputs  = {{name, cname, param, C, H, W, size, nhwc}...}, size: floats per sample,
+--                  nhwc: the caller's tensor is channels last (layout = "nhwc"),
+--        outputs = {{name, cname, param, C, H, W, size, nhwc, real}...}, cname: for macros,
 --                                                           param: forward's argument
 --        steps   = {step...}, layer_steps = {step...}: the steps before blocks
 --                  were formed (a block's parts, each with its whole shape),
@@ -37,7 +38,9 @@
 -- step that can be cut by channels gets step.slices, one step per thread
 -- (and a 1x1 layer step.pixel_slices too, for the schedule to take where
 -- its kernel can), and each block step.thread_fns, its threads' stretches
--- of bands (split_for_threads).  The graph is not changed.
+-- of bands (split_for_threads).  With layout = "nhwc", a step of kind
+-- "transpose" first for each input and last for each output whose layout
+-- that changes (add_transposes).  The graph is not changed.
 -- Shapes in steps are per sample: the forward pass loops over the batch.
 
 local util = require "util"
@@ -759,6 +762,51 @@ function M.place(plan)
   return plan
 end
 
+-- ---- NHWC at the interface (--layout nhwc) ---------------------------------
+-- Every kernel reads and writes NCHW.  A caller that holds its tensors
+-- channels last (images, most C code) gets one transpose step per input
+-- as the pass's first steps, into the arena, and one per output as its
+-- last, out of it.  A tensor of one pixel or one channel is laid out the
+-- same either way and is used where it lies.
+local function changes_layout(io) return io.C > 1 and io.H * io.W > 1 end
+
+local function transpose_step(fn, layer, from, to, shape, direction)
+  return {name = fn, fn = fn, kind = "transpose", op = "transpose", layers = {layer}, inputs = {from}, output = to,
+    x = shape, y = shape, input_shapes = {shape}, params = {}, macs = 0, to = direction}
+end
+
+-- The caller's side of a tensor: a name no layer's tensor can have (" "
+-- begins it, as the arena's scratch names).
+local function outside(name) return " nhwc " .. name end
+
+local function add_transposes(plan, taken)
+  local before, after = {}, {}
+  -- io's tensor `inside` (NCHW, in the arena now) and the caller's buffer
+  -- (kind "input" or "output") are joined by a transpose step
+  local function join(io, i, kind, inside)
+    if not changes_layout(io) then return end
+    io.nhwc = true
+    plan.io_storage[inside] = nil
+    plan.io_storage[outside(inside)] = {kind = kind, index = i}
+    local into_net = kind == "input"
+    local fn = util.unique_c_names({io.cname .. (into_net and "_from_nhwc" or "_to_nhwc")}, taken)[1]
+    taken[fn] = true
+    local list = into_net and before or after
+    list[#list + 1] = transpose_step(fn, io.name .. (into_net and " (NHWC in)" or " (NHWC out)"),
+      into_net and outside(inside) or inside, into_net and inside or outside(inside),
+      {C = io.C, H = io.H, W = io.W}, into_net and "nchw" or "nhwc")
+  end
+  for i, io in ipairs(plan.inputs) do join(io, i, "input", io.name) end
+  for i, io in ipairs(plan.outputs) do join(io, i, "output", io.real) end
+  local function around(steps)
+    local out = {table.unpack(before)}
+    for _, s in ipairs(steps) do out[#out + 1] = s end
+    for _, s in ipairs(after) do out[#out + 1] = s end
+    return out
+  end
+  plan.steps, plan.layer_steps = around(plan.steps), around(plan.layer_steps)
+end
+
 local function first_clash(fns)
   local arrays = {}
   for _, fn in ipairs(fns) do
@@ -786,7 +834,8 @@ end
 
 -- options: {name = symbol prefix or nil, fuse = "auto" (default), "all" or
 -- "off", tuned = the tuning file's schedules (gen/tuning.lua's index) or nil,
--- threads = how many threads run the forward pass (default 1)}
+-- threads = how many threads run the forward pass (default 1), layout =
+-- "nchw" (default) or "nhwc": the forward functions' inputs and outputs}
 function M.plan(graph, options)
   local steps = initial_steps(graph)
   steps = fuse(steps, graph.outputs)
@@ -854,6 +903,8 @@ function M.plan(graph, options)
   end
   plan.taken_names = taken          -- the schedule names the blocks' band functions
   plan.io_storage = io_storage(plan, graph)
+  plan.layout = options.layout or "nchw"
+  if plan.layout == "nhwc" then add_transposes(plan, taken) end
   return plan
 end
 

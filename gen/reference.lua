@@ -54,21 +54,32 @@ function M.bundle(graph, plan, options)
     layers[i] = l
   end
   local inputs, outputs, params, args = {}, {}, {}, {}
+  -- a net made with --layout nhwc is called on channels-last copies of
+  -- the checker's NCHW tensors (moved), and its outputs moved back
+  local moved = {}
+  local function side(i, io, array)
+    if io.nhwc then
+      moved[#moved + 1] = {array = array, index = i - 1, C = io.C, HW = io.H * io.W, floats = plan.batch * io.size}
+      return string.format("%s_nhwc[%d]", array, i - 1)
+    end
+    return string.format("%s[%d]", array, i - 1)
+  end
   for i, name in ipairs(graph.inputs) do
     inputs[i] = index[name]
     params[#params + 1] = "const float *"
-    args[#args + 1] = string.format("in[%d]", i - 1)
+    args[#args + 1] = side(i, plan.inputs[i], "in")
   end
   for i, name in ipairs(graph.outputs) do
     outputs[i] = index[name]
     params[#params + 1] = "float *"
-    args[#args + 1] = string.format("out[%d]", i - 1)
+    args[#args + 1] = side(i, plan.outputs[i], "out")
   end
   return template.render("refgraph.c.tpl", {name = graph.name, file = graph.file,
     weights_source = graph.weights_source, prefix = plan.prefix, arrays = arrays, tensors = tensors,
     layers = layers, inputs = inputs, outputs = outputs,
     forward_params = table.concat(params, ", "), forward_args = table.concat(args, ", "),
-    workspace_floats = plan.arena_floats, threads = plan.threads}, {})
+    workspace_floats = plan.arena_floats, threads = plan.threads, moved = moved, batch = plan.batch,
+    n_in = #inputs, n_out = #outputs}, {})
 end
 
 return M

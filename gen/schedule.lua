@@ -83,7 +83,7 @@ tune_values.gconv = tune_values.conv
 
 local function no_knobs() return {} end
 for _, kind in ipairs{"avgpool", "maxpool", "add", "concat", "act", "affine", "mul", "shuffle", "slice",
-                      "concat_shuffle"} do
+                      "concat_shuffle", "transpose"} do
   defaults[kind] = no_knobs
 end
 

@@ -6,6 +6,11 @@ $-- with the weights as the spec gives them (nothing folded, packed or fused).
  * and the generated network.
  */
 #include <stddef.h>
+$if #moved > 0 then
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+$end
 #include "refgraph.h"
 
 void ${prefix}_forward(${forward_params});
@@ -46,6 +51,7 @@ $end
 static const int graph_inputs[${#inputs}] = {${table.concat(inputs, ", ")}};
 static const int graph_outputs[${#outputs}] = {${table.concat(outputs, ", ")}};
 
+$if #moved == 0 then
 static void run_generated(const float *const *in, float *const *out)
 {
   ${prefix}_forward(${forward_args});
@@ -55,6 +61,69 @@ static void run_generated_with(float *workspace, const float *const *in, float *
 {
   ${prefix}_forward_with(workspace, ${forward_args});
 }
+$else
+/* The net was made with --layout nhwc: it is called on channels-last
+   copies of the NCHW inputs, and its channels-last outputs are moved
+   back.  Written apart from the net's own transposes (templates/
+   transpose.c.tpl), so that one cannot hide the other's mistake. */
+static float *moved_copy(size_t floats)
+{
+  float *p = malloc(floats * sizeof *p);
+  if (p == NULL) {
+    fputs("check: out of memory for the NHWC copies\n", stderr);
+    exit(2);
+  }
+  return p;
+}
+
+/* dir 1: NCHW `from` into NHWC `to`; dir 0: back */
+static void move_layout(const float *from, float *to, int n_batch, int channels, int pixels, int dir)
+{
+  for (int n = 0; n < n_batch; ++n)
+    for (int c = 0; c < channels; ++c)
+      for (int p = 0; p < pixels; ++p) {
+        size_t planar = ((size_t)n * channels + c) * pixels + p, last = ((size_t)n * pixels + p) * channels + c;
+        if (dir) to[last] = from[planar]; else to[planar] = from[last];
+      }
+}
+
+static void run_moved(float *workspace, const float *const *in, float *const *out)
+{
+  const float *in_nhwc[${n_in}];
+  float *out_nhwc[${n_out}];
+  for (int i = 0; i < ${n_in}; ++i) in_nhwc[i] = in[i];
+  for (int i = 0; i < ${n_out}; ++i) out_nhwc[i] = out[i];
+$for _, m in ipairs(moved) do
+$  if m.array == "in" then
+  {
+    float *copy = moved_copy(${m.floats});
+    move_layout(in[${m.index}], copy, ${batch}, ${m.C}, ${m.HW}, 1);
+    in_nhwc[${m.index}] = copy;
+  }
+$  else
+  out_nhwc[${m.index}] = moved_copy(${m.floats});
+  memset(out_nhwc[${m.index}], 0xff, ${m.floats} * sizeof(float));   /* NaN where the net writes nothing */
+$  end
+$end
+  if (workspace != NULL) ${prefix}_forward_with(workspace, ${forward_args});
+  else ${prefix}_forward(${forward_args});
+$for _, m in ipairs(moved) do
+$  if m.array == "in" then
+  free((void *)in_nhwc[${m.index}]);
+$  else
+  move_layout(out_nhwc[${m.index}], out[${m.index}], ${batch}, ${m.C}, ${m.HW}, 0);
+  free(out_nhwc[${m.index}]);
+$  end
+$end
+}
+
+static void run_generated(const float *const *in, float *const *out) { run_moved(NULL, in, out); }
+
+static void run_generated_with(float *workspace, const float *const *in, float *const *out)
+{
+  run_moved(workspace, in, out);
+}
+$end
 
 const struct ref_graph convgen_ref_graph = {
   "${name}", ${#tensors}, tensors, ${#layers}, layers,

@@ -29,13 +29,14 @@
 # under build/tests/ (and out/ for specs/, as `make check` does).
 
 # The convgen options a spec's own comment lines ask for (-- knobs:,
-# -- target:, -- fuse:, -- threads:), into the array SPEC_OPTIONS.
+# -- target:, -- fuse:, -- threads:, -- layout:), into the array SPEC_OPTIONS.
 spec_options() {
   SPEC_OPTIONS=()
   for k in $(sed -n 's/^-- knobs: *//p' "$1"); do SPEC_OPTIONS+=(--knob "$k"); done
   for t in $(sed -n 's/^-- target: *//p' "$1"); do SPEC_OPTIONS+=(--target "$t"); done
   for f in $(sed -n 's/^-- fuse: *//p' "$1"); do SPEC_OPTIONS+=(--fuse "$f"); done
   for n in $(sed -n 's/^-- threads: *//p' "$1"); do SPEC_OPTIONS+=(--threads "$n"); done
+  for l in $(sed -n 's/^-- layout: *//p' "$1"); do SPEC_OPTIONS+=(--layout "$l"); done
 }
 
 # A spec's net is heavy when the GNUmakefile writes its weights to a .bin
@@ -296,9 +297,13 @@ end_group
 # ---- regressions: tests/specs/*.lua, minimal repros, checked like random cases --
 group regressions
 mkdir -p "$T/regressions"
-# a spec with a line `-- targets: A B ...` runs once per target
+# a spec with a line `-- targets: A B ...` runs once per target; one with
+# `-- also layout: nhwc` once more with NAME_forward taking and returning NHWC
 for s in tests/specs/*.lua; do
   [ -e "$s" ] || continue
+  if grep -q '^-- also layout: nhwc' "$s"; then
+    { echo "-- layout: nhwc"; cat "$s"; } >"$T/regressions/$(basename "$s" .lua)_nhwc.lua"
+  fi
   targets=$(sed -n 's/^-- targets: *//p' "$s")
   if [ -z "$targets" ]; then cp "$s" "$T/regressions/"; continue; fi
   for t in $targets; do
@@ -716,6 +721,56 @@ for c in "$sb all u1_left_dw_block,u1_right_pw1_block,u2_pw1_block within5%" \
       fail "--fuse $2 --summary $1 lists the blocks $3, and the arena is $4 of layer by layer" "$(cat "$D/fuse_summary.verdict")"
   fi
 done
+# --layout nhwc as a user calls it: an image held channels last goes straight into
+# NAME_forward, and what comes out is the NCHW net's output, channels last.  The
+# two nets are generated apart (--name) and compared by a program that moves the
+# data itself, so neither the net's transposes nor the checker's copies vouch
+# for themselves.
+expect "--layout with a layout it lacks" 2 "--layout takes nchw or nhwc" -- $cg --layout hwc specs/dsconv_s2.lua
+expect "--layout nhwc with --bench" 2 "--bench and --tune time the NCHW one" -- \
+  $cg --layout nhwc --bench -o "$D/nb" specs/dsconv_s2.lua
+cat >"$D/layout_main.c" <<'CEOF'
+#include <math.h>
+#include <stdio.h>
+#include "planar.h"
+#include "last.h"
+#define C PLANAR_X_C
+#define H PLANAR_X_H
+#define W PLANAR_X_W
+#define OC PLANAR_PW_C
+#define OH PLANAR_PW_H
+#define OW PLANAR_PW_W
+static float image_hwc[H * W * C], image_chw[C * H * W], out_chw[OC * OH * OW], out_hwc[OH * OW * OC];
+int main(void)
+{
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x)
+      for (int c = 0; c < C; ++c) {
+        float v = (float)((y * 31 + x * 17 + c * 7) % 23) / 23.0f - 0.5f;
+        image_hwc[(y * W + x) * C + c] = v;
+        image_chw[(c * H + y) * W + x] = v;
+      }
+  planar_forward(image_chw, out_chw);
+  last_forward(image_hwc, out_hwc);
+  double worst = 0;
+  for (int c = 0; c < OC; ++c)
+    for (int p = 0; p < OH * OW; ++p) {
+      double d = fabs(out_chw[c * OH * OW + p] - out_hwc[p * OC + c]);
+      if (!(d <= worst)) worst = d;
+    }
+  printf("largest difference %g\n", worst);
+  return worst == 0 ? 0 : 1;
+}
+CEOF
+if expect "--layout nchw -o (the layout test's planar net)" 0 "" -- $cg --name planar -o "$D/planar" specs/dsconv_s2.lua &&
+   expect "--layout nhwc -o" 0 "" -- $cg --layout nhwc --name last -o "$D/last" specs/dsconv_s2.lua; then
+  grep -q "^/\* input 'x': 1 x 32 x 56 x 56 floats, NHWC (1 x 56 x 56 x 32 in memory) \*/" "$D/last.h" && pass ||
+    fail "--layout nhwc: the header does not say the input is NHWC" "$(grep "^/\* input" "$D/last.h")"
+  if cc -O1 $NET_WARN -I"$D" -o "$D/layout_main" "$D/layout_main.c" "$D/planar.c" "$D/last.c" -lm 2>"$D/layout.log" &&
+     "$D/layout_main" >>"$D/layout.log" 2>&1; then pass; else
+    fail "--layout nhwc: the NHWC net differs from the NCHW one on the same image" "$(tail -n 5 "$D/layout.log")"
+  fi
+fi
 # --weights-bin: the large arrays go to PATH.bin and are assembled in; the net
 # compiles warning-free from where convgen ran, links, and checks out.
 cat >"$D/big.lua" <<'LUAEOF'

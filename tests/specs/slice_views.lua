@@ -7,8 +7,10 @@
 -- keeps its output: the add is not joined to its epilogue), and a slice
 -- that is a net output, which is still copied into the caller's buffer.  On two threads the two concat-and-shuffles are cut by pixels
 -- (planes of 32 floats, whole cache lines), each thread moving its 16 of
--- every plane.
+-- every plane.  Once more with --layout nhwc: the output a slice reads
+-- then lies in the arena, and the input's slices read its NCHW copy.
 -- threads: 2
+-- also layout: nhwc
 return net "slice_views" {
   batch = 2,
   outputs = {"y", "tail", "post", "sum", "post2"},
