@@ -52,11 +52,12 @@ options:
                        hold pixels) the pass transposes its inputs to NCHW as its first
                        steps and its outputs back as its last; tensors of one pixel
                        or one channel are the same in both, and pass untouched
-  --threads N          run the forward pass on N threads (default 1): each layer's
-                       output channels are cut into N slices, one per thread, and
-                       the threads meet after each layer; the C then needs POSIX
-                       threads (-pthread) and GCC or clang.  No fused blocks or
-                       joined residual adds (they run on one thread)
+  --threads N          run the forward pass on N threads (default 1): each layer is
+                       cut into N slices, one per thread (by output channels; a 1x1
+                       layer with more pixels than output channels, by pixels; a fused
+                       block, by stretches of its bands), and the threads meet after each
+                       layer; the C then needs POSIX threads (-pthread) and GCC or
+                       clang.  A residual add joins only a 1x1 layer cut by pixels
   --tuning FILE        use the schedules `convgen --tune` recorded in FILE for the
                        layer shapes it has (shapes it lacks keep the defaults, and
                        convgen says which on stderr); with --tune, the file to merge

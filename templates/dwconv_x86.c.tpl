@@ -172,8 +172,8 @@ $    body[#body + 1] = "{\n" .. stream_vectors(r.row, r.var, r.vecs, keys, names
 $    for _, t in ipairs(r.tap_order) do
 $      for _, u in ipairs(r.taps[t]) do
 $        local q, s = u.m // L, u.m % L
-$        -- at s = 0 the vector after is not read: asked for, it could
-$        -- declare a zero that nothing uses (a 1x1 window; so in flat's too)
+$        -- the vector after is read only to join at s > 0; asked for at
+$        -- s = 0, it could declare a zero that nothing uses (a 1x1 window)
 $        local lo = vec(u.p, u.start + q * L)
 $        local v = s == 0 and lo or join(vec(u.p, u.start + (q + 1) * L), lo, s)
 $        body[#body + 1] = string.format("%s = %s;", u.a, f("fmadd_ps", "k" .. t, v, u.a))

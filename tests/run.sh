@@ -762,7 +762,8 @@ int main(void)
   return worst == 0 ? 0 : 1;
 }
 CEOF
-if expect "--layout nchw -o (the layout test's planar net)" 0 "" -- $cg --name planar -o "$D/planar" specs/dsconv_s2.lua &&
+if expect "--layout nchw -o (the layout test's planar net)" 0 "" -- \
+     $cg --layout nchw --name planar -o "$D/planar" specs/dsconv_s2.lua &&
    expect "--layout nhwc -o" 0 "" -- $cg --layout nhwc --name last -o "$D/last" specs/dsconv_s2.lua; then
   grep -q "^/\* input 'x': 1 x 32 x 56 x 56 floats, NHWC (1 x 56 x 56 x 32 in memory) \*/" "$D/last.h" && pass ||
     fail "--layout nhwc: the header does not say the input is NHWC" "$(grep "^/\* input" "$D/last.h")"
