@@ -20,8 +20,7 @@ local family = {conv = "conv", gconv = "grouped conv", dwconv = "depthwise conv"
                 avgpool = "average pool", maxpool = "max pool", gap = "global average pool", add = "add",
                 act = "activation", affine = "batchnorm (per-channel scale and shift)", concat = "concat",
                 mul = "multiply", shuffle = "channel shuffle", slice = "channel slice", block = "fused block",
-                concat_shuffle = "concat, then channel shuffle, in one pass",
-                transpose = "layout change at the interface"}
+                concat_shuffle = "concat, then channel shuffle, in one pass"}
 
 -- "oh * 2 - 1": a readable C expression for var * mul + add.
 local function lin(var, mul, add)
@@ -271,8 +270,7 @@ local function header_body(plan)
   local args = {}
   for _, io in ipairs(plan.inputs) do args[#args + 1] = "const float *" .. io.param end
   for _, io in ipairs(plan.outputs) do args[#args + 1] = "float *" .. io.param end
-  local layout = plan.layout == "nhwc" and "NHWC" or "NCHW"
-  lines[#lines + 1] = "/* Runs the network on the inputs and writes the outputs (dense " .. layout .. " buffers of"
+  lines[#lines + 1] = "/* Runs the network on the inputs and writes the outputs (dense " .. plan.layout:upper() .. " buffers of"
   lines[#lines + 1] = "   the sizes above, not overlapping).  Uses a static arena: not reentrant, so"
   lines[#lines + 1] = "   not for two threads at once; for that, give each thread a workspace."
   if plan.threads > 1 then

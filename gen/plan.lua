@@ -779,8 +779,13 @@ end
 -- begins it, as the arena's scratch names).
 local function outside(name) return " nhwc " .. name end
 
+-- Each side of the interface: the transpose's name suffix and label, and
+-- the layout it writes.
+local ends = {input = {suffix = "_from_nhwc", label = " (NHWC in)", to = "nchw"},
+              output = {suffix = "_to_nhwc", label = " (NHWC out)", to = "nhwc"}}
+
 local function add_transposes(plan, taken)
-  local before, after = {}, {}
+  local steps = {input = {}, output = {}}
   -- io's tensor `inside` (NCHW, in the arena now) and the caller's buffer
   -- (kind "input" or "output") are joined by a transpose step
   local function join(io, i, kind, inside)
@@ -788,20 +793,19 @@ local function add_transposes(plan, taken)
     io.nhwc = true
     plan.io_storage[inside] = nil
     plan.io_storage[outside(inside)] = {kind = kind, index = i}
-    local into_net = kind == "input"
-    local fn = util.unique_c_names({io.cname .. (into_net and "_from_nhwc" or "_to_nhwc")}, taken)[1]
+    local e = ends[kind]
+    local fn = util.unique_c_names({io.cname .. e.suffix}, taken)[1]
     taken[fn] = true
-    local list = into_net and before or after
-    list[#list + 1] = transpose_step(fn, io.name .. (into_net and " (NHWC in)" or " (NHWC out)"),
-      into_net and outside(inside) or inside, into_net and inside or outside(inside),
-      {C = io.C, H = io.H, W = io.W}, into_net and "nchw" or "nhwc")
+    local from, to = outside(inside), inside
+    if kind == "output" then from, to = to, from end
+    table.insert(steps[kind], transpose_step(fn, io.name .. e.label, from, to, {C = io.C, H = io.H, W = io.W}, e.to))
   end
   for i, io in ipairs(plan.inputs) do join(io, i, "input", io.name) end
   for i, io in ipairs(plan.outputs) do join(io, i, "output", io.real) end
-  local function around(steps)
-    local out = {table.unpack(before)}
-    for _, s in ipairs(steps) do out[#out + 1] = s end
-    for _, s in ipairs(after) do out[#out + 1] = s end
+  local function around(list)
+    local out = {table.unpack(steps.input)}
+    for _, s in ipairs(list) do out[#out + 1] = s end
+    for _, s in ipairs(steps.output) do out[#out + 1] = s end
     return out
   end
   plan.steps, plan.layer_steps = around(plan.steps), around(plan.layer_steps)

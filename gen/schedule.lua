@@ -259,17 +259,17 @@ end
 -- + z_top, and z_bottom rows of padding below.  A thread's first band
 -- (`fresh`) has no band before it in its buffer; nor has any band of a
 -- depthwise -> 1x1 pair, whose bands read their rows of x where they lie
--- unless padding rows are among them.
-local function band_of(mid, R, RI, b, fresh)
+-- (in_place) unless padding rows are among them.
+local function band_of(mid, R, RI, b, fresh, pair)
   local lo = b * R * mid.sh - mid.pad.top
-  local carry = fresh and 0 or math.max(0, RI - R * mid.sh)
+  local carry = (fresh or pair) and 0 or math.max(0, RI - R * mid.sh)
   local z_top, n, z_bottom = 0, 0, 0
   for j = carry, RI - 1 do
     local row = lo + j
     if row < 0 then z_top = z_top + 1 elseif row >= mid.x.H then z_bottom = z_bottom + 1 else n = n + 1 end
   end
   return {lo = lo, carry = carry, z_top = z_top, n = n, z_bottom = z_bottom,
-    key = string.format("%d/%d/%d/%d", carry, z_top, n, z_bottom)}
+    in_place = pair and z_top == 0 and z_bottom == 0, key = string.format("%d/%d/%d/%d", carry, z_top, n, z_bottom)}
 end
 
 -- Part p with other fields: its shape in a band, strides, function name.
@@ -282,12 +282,11 @@ local function fresh_name(plan, base)
   return n
 end
 
--- Runs of alike bands among bands first..last, first being fresh (and
--- every one in a pair).
+-- Runs of alike bands among bands first..last, first being fresh.
 local function runs_of(mid, R, RI, first, last, pair)
   local runs = {}
   for b = first, last do
-    local band = band_of(mid, R, RI, b, pair or b == first)
+    local band = band_of(mid, R, RI, b, b == first, pair)
     local run = runs[#runs]
     if run and run.band.key == band.key then run.last = b else runs[#runs + 1] = {first = b, last = b, band = band} end
   end
@@ -353,9 +352,9 @@ local function plan_bands(plan, s, target)
   local p = instance(c, {fn = name(c.fn .. "_band"), part = c, block_fn = s.fn, x = {C = c.x.C, H = R, W = c.x.W},
     y = {C = c.y.C, H = R, W = c.y.W}, y_stride = c.y.H * c.y.W, macs = c.macs * R // c.y.H})
   -- a pair's bands without padding rows read x in place
-  local in_place, padded = false, a ~= nil
+  local in_place, padded = false, false
   for _, run in ipairs(runs) do
-    if not a and run.band.z_top == 0 and run.band.z_bottom == 0 then in_place = true else padded = true end
+    if run.band.in_place then in_place = true else padded = true end
   end
   local direct = in_place and instance(m, {fn = name(mid.fn .. "_rows"), x_stride = mid.x.H * mid.x.W})
   s.instances = {expand = expand, counts = counts, middle = padded and m, direct = direct, project = p}

@@ -27,11 +27,9 @@ for (int ch = 0; ch < ${Ch}; ++ch) {
   ${body}
 }
 $end
-$-- a pair's bands with no padding rows never touch `wide`
-$local uses_wide = a ~= nil
-$for _, run in ipairs(bands.runs) do
-$  uses_wide = uses_wide or run.band.z_top > 0 or run.band.z_bottom > 0
-$end
+$-- a pair's bands that read x in place never touch `wide`
+$local uses_wide = false
+$for _, run in ipairs(bands.runs) do uses_wide = uses_wide or not run.band.in_place end
 $if uses_wide then
 float *restrict wide = scratch;
 $end
@@ -43,8 +41,7 @@ $  if run.first == run.last then
 $  else
 for (int band = ${run.first}; band <= ${run.last}; ++band) { /* output rows band * ${R} to band * ${R} + ${R - 1} */
 $  end
-$  local in_place = not a and b.z_top == 0 and b.z_bottom == 0
-$  if in_place then
+$  if b.in_place then
   ${instances.direct.fn}(${plus("x", at(step_in * Win, -mid.pad.top * Win))}, filtered);
 $  else
 $    if b.carry > 0 then
