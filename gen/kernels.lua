@@ -98,6 +98,7 @@ local function pointwise(isa_name)
         nv = {nv, string.format("%d-pixel vectors per register tile (one row of X loaded per k)", L), 1, 4},
         px_block = pixel_block(s, L, nv),
         tail = tail,
+        pf = {1, "1: fetch the next channel tile's weights into L1 during this one", 0, 1},
       }
     end,
     check = function(s)
@@ -196,6 +197,7 @@ local function pointwise_channels(isa_name)
         mv = {mv, string.format("vectors of %d output channels per register tile (weights loaded)", L), 1, 8},
         np = {np, "pixels per register tile (inputs broadcast), balanced over the image", 1, isa.registers},
         kc = {kc, "input channels per chunk: the chunk of the weight tile stays in half of L1", 1, 1 << 20},
+        pf = {1, "1: fetch the next panel of weights into L1 during this one's pixel tiles", 0, 1},
       }
     end,
     check = check_channel_tile(max_np, isa_name),
@@ -258,7 +260,8 @@ local function linear(isa_name)
     takes = function(s) return s.kind == "linear" end,
     knobs = function(s)
       local nv = math.max(1, math.min(8, (s.C_out + L - 1) // L))
-      return {nv = {nv, "output vectors per tile: independent accumulators hide the FMA latency", 1, isa.registers - 2}}
+      return {nv = {nv, "output vectors per tile: independent accumulators hide the FMA latency", 1, isa.registers - 2},
+        pf = {16, "steps over the inputs ahead that weights are fetched into L1 (0: none)", 0, 1 << 20}}
     end,
     tune = function(s) return {nv = upto(math.min(16, isa.registers - 2, (s.C_out + L - 1) // L))} end,
     pack = function(s)

@@ -28,6 +28,19 @@ $local full_px = P // NR * NR
 $local tail_px = P - full_px
 $local last_lanes = (tail_px - 1) % L + 1
 $local full_tiles, rest = M // mr, M % mr
+$-- pf: the next channel tile's weights (right after this tile's in the
+$-- packing) are fetched into L1 while this tile's pixels go by, a
+$-- cache line per k, so that the next tile's first pass does not wait
+$-- for L3: in a whole network a layer's weights are not in L2 when it
+$-- starts.  `next` is a C expression for the distance in floats (0 in
+$-- the layer's last tile), or nil where there is no next tile.
+$local pf = knobs.pf == 1
+$local function next_span(last)
+$  if not pf or last == "1" then return nil end
+$  if last == "0" then return tostring(K * mr) end
+$  return string.format("(%s ? 0 : %d)", last, K * mr)
+$end
+$local last_full = rest > 0 and "0" or full_tiles == 1 and "1" or "t == " .. (full_tiles - 1)
 $-- The channel tail: `odd` pixels, `group` register tiles at a time, each
 $-- tile's mr channels in cv vectors (registers: accumulators, a weight
 $-- vector per tile and vector, the broadcast input).
@@ -51,7 +64,7 @@ $end
 $-- The body of one register tile: `rows` channels from channel `oc`,
 $-- `vecs` vectors from pixel `p`, the last one of `last` lanes.  The
 $-- caller opens and closes its block.
-$local function tile(oc, p, rows, vecs, last)
+$local function tile(oc, p, rows, vecs, last, next)
 $  if B then
   const float *bt = ${B} + ${oc};
   CONVGEN_OPAQUE(bt);
@@ -63,7 +76,14 @@ $    for j = 0, vecs - 1 do names[#names + 1] = string.format("a%d_%d = %s", r, 
 $  end
   const float *restrict wk = ${W} + ${lin(oc, K, 0)};
   const float *restrict xk = x + ${p};
+$  if next then
+  const char *pk = (const char *)(wk + ${next});
+$  end
   for (int k = 0; k < ${K}; ++k, wk += ${mr}, xk += ${XS}) {
+$  if next then
+    _mm_prefetch(pk, _MM_HINT_T0);
+    pk += ${mr * 4};
+$  end
 $  for j = 0, vecs - 1 do
     ${V} x${j} = ${load("xk + " .. L * j, j == vecs - 1 and last or L)};
     CONVGEN_IN_REGISTER(x${j});
@@ -184,7 +204,7 @@ for (int p0 = 0; p0 < ${full_px}; p0 += ${block}) {
 $  if full_tiles > 0 then
   for (int t = 0; t < ${full_tiles}; ++t) {
     for (int p = p0; p < p_end; p += ${NR}) {
-$    tile("t * " .. mr, "p", mr, nv, L)
+$    tile("t * " .. mr, "p", mr, nv, L, next_span(last_full))
     }
   }
 $  end
@@ -200,7 +220,7 @@ $  local vecs = (vec_px + L - 1) // L
 $  local last = (vec_px - 1) % L + 1
 $  if full_tiles > 0 then
 for (int t = 0; t < ${full_tiles}; ++t) {
-$    tile("t * " .. mr, full_px, mr, vecs, last)
+$    tile("t * " .. mr, full_px, mr, vecs, last, next_span(last_full))
 }
 $  end
 $  if rest > 0 then

@@ -19,6 +19,15 @@ $local L = ISA.lanes
 $local mv, np, kc = knobs.mv, knobs.np, math.min(knobs.kc, C_in)
 $local MR = mv * L
 $local chunked = kc < K
+$-- pf: the next panel of the weight tile (the next chunk of K, or the
+$-- next channel tile; the packing puts it right after this one) is
+$-- fetched into L1 while the pixel tiles pass over this one, a cache
+$-- line of it per k, pixel tile i taking line i of each row.  Without
+$-- it the first pixel tile of every panel waits for L3: in a whole
+$-- network the weights are not in L2 when a layer starts.
+$local pf = knobs.pf == 1
+$local fetching = false   -- pf, and this channel tile has a next panel
+$local row_lines = math.max(1, MR * 4 // 64)
 $assert(groups == 1 and sh == 1 and sw == 1, "pwconv_x86_channels: stride 1, one group")
 $assert(mv >= 1 and np >= 1 and mv * np + mv <= ISA.registers, "pwconv_x86_channels: bad tile knobs")
 $-- R: the residual's pointer when the layer adds it (laid out as Y); it
@@ -46,6 +55,12 @@ $-- One register tile: channels from `c0` (`channels` of them, `vecs`
 $-- vectors), `pixels` pixels from `p0`, its partial sums in part[`pt`].
 $local function tile(c0, p0, channels, pixels, pt)
 $  local vecs = (channels + L - 1) // L
+$  local function prefetch_start()
+$    if fetching then
+$      local line = row_lines == 1 and 0 or type(pt) == "number" and pt % row_lines or "(" .. pt .. ") % " .. row_lines
+  const char *pk = (const char *)(wk + pf_span)${line ~= 0 and " + " .. lin(line, 64, 0) or ""};
+$    end
+$  end
 $  local names = {}
 $  for j = 0, vecs - 1 do
 $    for i = 0, pixels - 1 do names[#names + 1] = string.format("a%d_%d", j, i) end
@@ -74,6 +89,7 @@ $    end
   }
   const float *restrict wk = ${W} + ${lin(c0, K, 0)} + k0 * ${MR};
   const float *restrict xk = x + k0 * ${XS} + ${lin(p0, 1, 0)};
+$    prefetch_start()
   for (int k = k0; k < k_end; ++k, wk += ${MR}, xk += ${XS}) {
 $  else
 $    for j = 0, vecs - 1 do
@@ -87,7 +103,12 @@ $      for i = 0, pixels - 1 do row[#row + 1] = string.format("a%d_%d = %s", j, 
 $    end
   const float *restrict wk = ${W} + ${lin(c0, K, 0)};
   const float *restrict xk = x + ${p0};
+$    prefetch_start()
   for (int k = 0; k < ${K}; ++k, wk += ${MR}, xk += ${XS}) {
+$  end
+$  if fetching then
+    _mm_prefetch(pk, _MM_HINT_T0);
+    pk += ${MR * 4};
 $  end
 $  for j = 0, vecs - 1 do
     const ${V} w${j} = ${f("loadu_ps", lin("wk", 1, L * j))};
@@ -180,13 +201,25 @@ $    tile(c0, full_px, channels, P - full_px, tail_pt)
 }
 $  end
 $end
-$local function channel_tile(c0, channels)
+$-- last: a C condition that holds in the layer's last channel tile,
+$-- whose last panel has no next one to fetch.
+$local function channel_tile(c0, channels, last)
 $  if chunked then
 for (int k0 = 0; k0 < ${K}; k0 += ${kc}) {
   const int k_end = k0 + ${kc} < ${K} ? k0 + ${kc} : ${K};
+$    fetching = pf
+$    if fetching then
+$      -- in the last tile, only where the next chunk is as long as this one
+$      local span, over = "(k_end - k0) * " .. MR, "k_end + (k_end - k0) > " .. K
+  const int pf_span = ${last == "0" and span or (last == "1" and "" or last .. " && ") .. over .. " ? 0 : " .. span};
+$    end
 $    pixel_tiles(c0, channels)
 }
 $  else
+$    fetching = pf and last ~= "1"
+$    if fetching then
+  const int pf_span = ${last == "0" and tostring(K * MR) or (last .. " ? 0 : " .. K * MR)};
+$    end
 $    pixel_tiles(c0, channels)
 $  end
 $end
@@ -195,12 +228,12 @@ CONVGEN_ALIGN float part[${(P + np - 1) // np}][${mv * np}][${L}];
 $end
 $if full_tiles > 0 then
 for (int t = 0; t < ${full_tiles}; ++t) {
-$  channel_tile("t * " .. MR, MR)
+$  channel_tile("t * " .. MR, MR, rest > 0 and "0" or full_tiles == 1 and "1" or "t == " .. full_tiles - 1)
 }
 $end
 $if rest > 0 then
 {
-$  channel_tile(full_tiles * MR, rest)
+$  channel_tile(full_tiles * MR, rest, "1")
 }
 $end
 #else

@@ -34,12 +34,13 @@ CASES = [
     ("pwconv", (9, 3, 5), 'out = 1', "sigmoid", []),
     ("pwconv", (16, 4, 4), 'out = 24, bias = true', "relu", []),
     ("pwconv", (5, 1, 17), 'out = 13', "hardsigmoid", []),
-    ("pwconv", (12, 3, 11), 'out = 29, bias = true', None, [{"mr": 3, "nv": 2}, {"mr": 1, "nv": 4}]),
+    ("pwconv", (12, 3, 11), 'out = 29, bias = true', None,
+     [{"mr": 3, "nv": 2}, {"mr": 1, "nv": 4}, {"only": X86, "mr": 4, "pf": 0}]),
     ("pwconv", (32, 7, 7), 'out = 20, bias = true', "relu6", [{"mr": 4, "nv": 1}]),
     # pointwise on small images, vectors along channels (x86: fewer than four
     # vectors of pixels, two vectors of channels or more): channel tails, pixel
     # tails, K in chunks
-    ("pwconv", (32, 7, 7), 'out = 40, bias = true', "relu6", []),
+    ("pwconv", (32, 7, 7), 'out = 40, bias = true', "relu6", [{"only": X86, "pf": 0}]),
     ("pwconv", (17, 1, 1), 'out = 48', "hardswish", [{"only": X86, "mv": 1, "np": 1}]),
     ("pwconv", (40, 3, 5), 'out = 33, bias = true', "sigmoid", [{"only": X86, "mv": 2, "np": 4, "kc": 7}]),
     ("pwconv", (200, 5, 5), 'out = 96, bias = true', "hardsigmoid", [{"only": X86, "mv": 3, "np": 3, "kc": 64}]),
@@ -131,7 +132,7 @@ CASES = [
     ("linear", (33, 1, 1), 'out = 7, bias = true', "relu6", [{"nv": 1}]),
     ("linear", (16, 1, 1), 'out = 16', "hardswish", []),
     ("linear", (9, 1, 1), 'out = 17, bias = true', "sigmoid", [{"nv": 2}]),
-    ("linear", (40, 1, 1), 'out = 129, bias = true', "relu", [{"nv": 3}, {"nv": 11}]),
+    ("linear", (40, 1, 1), 'out = 129, bias = true', "relu", [{"nv": 3}, {"nv": 11}, {"only": X86, "pf": 3}]),
     ("linear", (320, 1, 1), 'out = 250, bias = true', "hardsigmoid", []),
     # global average pool: planes of 1, 8, 15, 16, 49 pixels (tails of every kind)
     ("gap", (3, 1, 1), '', None, []),
