@@ -260,8 +260,7 @@ local function linear(isa_name)
     takes = function(s) return s.kind == "linear" end,
     knobs = function(s)
       local nv = math.max(1, math.min(8, (s.C_out + L - 1) // L))
-      return {nv = {nv, "output vectors per tile: independent accumulators hide the FMA latency", 1, isa.registers - 2},
-        pf = {16, "steps over the inputs ahead that weights are fetched into L1 (0: none)", 0, 1 << 20}}
+      return {nv = {nv, "output vectors per tile: independent accumulators hide the FMA latency", 1, isa.registers - 2}}
     end,
     tune = function(s) return {nv = upto(math.min(16, isa.registers - 2, (s.C_out + L - 1) // L))} end,
     pack = function(s)

@@ -11,12 +11,6 @@ $assert(nv >= 1 and nv <= ISA.registers - 2, "linear_x86: bad nv")
 $local T = nv * L
 $local full, rest = C_out // T, C_out - C_out // T * T
 $local V, f, finish = SIMD.V, SIMD.f, SIMD.finish
-$-- pf: each step fetches into L1 the weights its tile reads pf steps
-$-- later (all but the tile's last pf steps).  The hardware's own
-$-- prefetch keeps up when the weights are in L3, as when the layer runs
-$-- alone; in a whole network they have gone further out.
-$local pf = knobs.pf
-$local fetch_end = pf > 0 and math.max(0, C_in - pf) or 0
 $-- One tile of `vecs` vectors from output o0, weights from `w0`; the
 $-- last vector holds `last` outputs.
 $local function tile(o0, w0, vecs, last)
@@ -30,30 +24,12 @@ $    else init = f("maskload_ps", B .. " + " .. lin(o0, 1, L * j), "tail") end
   ${V} a${j} = ${init};
 $  end
   const float *restrict wi = ${W} + ${w0};
-$  local function step(fetch)
-    const ${V} xi = ${f("set1_ps", "x[i]")};
-$    if fetch then
-$      for line = 0, (vecs * L * 4 - 1) // 64 do
-    _mm_prefetch((const char *)(wi + ${pf * vecs * L})${line > 0 and " + " .. line * 64 or ""}, _MM_HINT_T0);
-$      end
-$    end
-$    for j = 0, vecs - 1 do
-    a${j} = ${f("fmadd_ps", f("loadu_ps", lin("wi", 1, L * j)), "xi", "a" .. j)};
-$    end
-$  end
-$  if fetch_end > 0 then
-  int i = 0;
-  for (; i < ${fetch_end}; ++i, wi += ${vecs * L}) {
-$    step(true)
-  }
-  for (; i < ${C_in}; ++i, wi += ${vecs * L}) {
-$    step(false)
-  }
-$  else
   for (int i = 0; i < ${C_in}; ++i, wi += ${vecs * L}) {
-$    step(false)
-  }
+    const ${V} xi = ${f("set1_ps", "x[i]")};
+$  for j = 0, vecs - 1 do
+    a${j} = ${f("fmadd_ps", f("loadu_ps", lin("wi", 1, L * j)), "xi", "a" .. j)};
 $  end
+  }
 $  for j = 0, vecs - 1 do
 $    local n = j == vecs - 1 and last or L
 $    local dst, v = "y + " .. lin(o0, 1, L * j), "a" .. j
