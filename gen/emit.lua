@@ -32,6 +32,15 @@ local function lin(var, mul, add)
   return string.format("%s %s %d", term, add > 0 and "+" or "-", math.abs(add))
 end
 
+-- Whether tile `var` of a loop over `full` whole tiles is a layer's last
+-- tile: a C condition, or true or false where the generator knows (a
+-- partial tile after them, `rest`, is last instead).
+local function last_tile(var, full, rest)
+  if rest then return false end
+  if full == 1 then return true end
+  return string.format("%s == %d", var, full - 1)
+end
+
 -- Opens the loop over one run of output rows (geometry.row_runs); a run
 -- of one row is a block with a constant, which reads better.
 local function for_rows(run)
@@ -182,7 +191,7 @@ function M.param_symbols(s)
 end
 
 local function layer_function(s)
-  local helpers = {lin = lin, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
+  local helpers = {lin = lin, last_tile = last_tile, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
     plane_range = false, channel_range = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end,
     XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W, R = s.residual and "r" or false}

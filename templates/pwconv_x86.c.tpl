@@ -36,11 +36,11 @@ $-- starts.  `next` is a C expression for the distance in floats (0 in
 $-- the layer's last tile), or nil where there is no next tile.
 $local pf = knobs.pf == 1
 $local function next_span(last)
-$  if not pf or last == "1" then return nil end
-$  if last == "0" then return tostring(K * mr) end
+$  if not pf or last == true then return nil end
+$  if last == false then return tostring(K * mr) end
 $  return string.format("(%s ? 0 : %d)", last, K * mr)
 $end
-$local last_full = rest > 0 and "0" or full_tiles == 1 and "1" or "t == " .. (full_tiles - 1)
+$local last_full = last_tile("t", full_tiles, rest > 0)
 $-- The channel tail: `odd` pixels, `group` register tiles at a time, each
 $-- tile's mr channels in cv vectors (registers: accumulators, a weight
 $-- vector per tile and vector, the broadcast input).

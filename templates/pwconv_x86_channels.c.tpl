@@ -26,7 +26,6 @@ $-- line of it per k, pixel tile i taking line i of each row.  Without
 $-- it the first pixel tile of every panel waits for L3: in a whole
 $-- network the weights are not in L2 when a layer starts.
 $local pf = knobs.pf == 1
-$local fetching = false   -- pf, and this channel tile has a next panel
 $local row_lines = math.max(1, MR * 4 // 64)
 $assert(groups == 1 and sh == 1 and sw == 1, "pwconv_x86_channels: stride 1, one group")
 $assert(mv >= 1 and np >= 1 and mv * np + mv <= ISA.registers, "pwconv_x86_channels: bad tile knobs")
@@ -52,8 +51,9 @@ $end
 $local full_tiles, rest = M // MR, M % MR
 $local full_px = P // np * np
 $-- One register tile: channels from `c0` (`channels` of them, `vecs`
-$-- vectors), `pixels` pixels from `p0`, its partial sums in part[`pt`].
-$local function tile(c0, p0, channels, pixels, pt)
+$-- vectors), `pixels` pixels from `p0`, its partial sums in part[`pt`];
+$-- `fetching` where it fetches the next panel (pf_span away).
+$local function tile(c0, p0, channels, pixels, pt, fetching)
 $  local vecs = (channels + L - 1) // L
 $  local function prefetch_start()
 $    if fetching then
@@ -189,38 +189,36 @@ const ${V} bias_tail = ${SIMD.load_first(B .. " + " .. (full_tiles * MR + rest /
 $end
 $local tail_pt = full_px // np
 $-- The pixel tiles of one channel tile (and, chunked, one chunk of K).
-$local function pixel_tiles(c0, channels)
+$local function pixel_tiles(c0, channels, fetching)
 $  if full_px > 0 then
 for (int p = 0; p < ${full_px}; p += ${np}) {
-$    tile(c0, "p", channels, np, "p / " .. np)
+$    tile(c0, "p", channels, np, "p / " .. np, fetching)
 }
 $  end
 $  if full_px < P then
 {
-$    tile(c0, full_px, channels, P - full_px, tail_pt)
+$    tile(c0, full_px, channels, P - full_px, tail_pt, fetching)
 }
 $  end
 $end
-$-- last: a C condition that holds in the layer's last channel tile,
-$-- whose last panel has no next one to fetch.
+$-- last: whether this is the layer's last channel tile (last_tile), whose
+$-- last panel has no next one to fetch.
 $local function channel_tile(c0, channels, last)
 $  if chunked then
 for (int k0 = 0; k0 < ${K}; k0 += ${kc}) {
   const int k_end = k0 + ${kc} < ${K} ? k0 + ${kc} : ${K};
-$    fetching = pf
-$    if fetching then
+$    if pf then
 $      -- in the last tile, only where the next chunk is as long as this one
 $      local span, over = "(k_end - k0) * " .. MR, "k_end + (k_end - k0) > " .. K
-  const int pf_span = ${last == "0" and span or (last == "1" and "" or last .. " && ") .. over .. " ? 0 : " .. span};
+  const int pf_span = ${last == false and span or (last == true and "" or last .. " && ") .. over .. " ? 0 : " .. span};
 $    end
-$    pixel_tiles(c0, channels)
+$    pixel_tiles(c0, channels, pf)
 }
 $  else
-$    fetching = pf and last ~= "1"
-$    if fetching then
-  const int pf_span = ${last == "0" and tostring(K * MR) or (last .. " ? 0 : " .. K * MR)};
+$    if pf and last ~= true then
+  const int pf_span = ${last == false and tostring(K * MR) or (last .. " ? 0 : " .. K * MR)};
 $    end
-$    pixel_tiles(c0, channels)
+$    pixel_tiles(c0, channels, pf and last ~= true)
 $  end
 $end
 $if chunked then
@@ -228,12 +226,12 @@ CONVGEN_ALIGN float part[${(P + np - 1) // np}][${mv * np}][${L}];
 $end
 $if full_tiles > 0 then
 for (int t = 0; t < ${full_tiles}; ++t) {
-$  channel_tile("t * " .. MR, MR, rest > 0 and "0" or full_tiles == 1 and "1" or "t == " .. full_tiles - 1)
+$  channel_tile("t * " .. MR, MR, last_tile("t", full_tiles, rest > 0))
 }
 $end
 $if rest > 0 then
 {
-$  channel_tile(full_tiles * MR, rest, "1")
+$  channel_tile(full_tiles * MR, rest, true)
 }
 $end
 #else
