@@ -220,9 +220,7 @@ local function fused_functions(s, whole_parts)
     for _, t in ipairs(s.slices or {s}) do out[#out + 1] = layer_function(t) end
     return table.concat(out, "\n")
   end
-  for _, n in ipairs(inst.counts) do
-    if inst.expand[n] then out[#out + 1] = layer_function(inst.expand[n]) end
-  end
+  for _, key in ipairs(inst.expand_keys) do out[#out + 1] = layer_function(inst.expand[key]) end
   if inst.middle then out[#out + 1] = layer_function(inst.middle) end
   if inst.direct then out[#out + 1] = layer_function(inst.direct) end
   out[#out + 1] = layer_function(inst.project)

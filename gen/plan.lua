@@ -24,10 +24,11 @@
 -- What happens here: batchnorm folded into the conv before it (or kept as
 -- a per-channel affine step), activations fused into their producer,
 -- flatten turned into an alias, dead layers dropped, kernels classified
--- by shape, chains of 1x1 -> depthwise -> 1x1 (and depthwise -> 1x1
--- pairs) made into blocks that run band by band (step kind "block":
--- {parts = {expand, middle, project}} or {middle, project}; the same as
--- step.expand (nil for a pair), step.middle, step.project),
+-- by shape, chains of 1x1 (or a stem convolution) -> depthwise -> 1x1
+-- (and depthwise -> 1x1 pairs) made into blocks that run band by band
+-- (step kind "block": {parts = {expand, middle, project}} or {middle,
+-- project}; the same as step.expand (nil for a pair), step.middle,
+-- step.project),
 -- a concat read only by a channel shuffle made one pass (step kind
 -- "concat_shuffle": {parts = {concat, shuffle}}), a slice of whole
 -- channels read where it lies (plan.views), a residual add joined
@@ -249,7 +250,7 @@ local function pack_weights(s)
   s.params.weight = packed
 end
 
--- ---- blocks: [1x1 ->] depthwise -> 1x1 over bands of rows -----------------
+-- ---- blocks: [1x1 or conv ->] depthwise -> 1x1 over bands of rows ---------
 -- MobileNetV2's inverted residual and ShuffleNetV2's branch widen the
 -- channels six times (or keep them), filter each channel, and narrow them
 -- again.  Layer by layer, the wide tensors go out to memory and come back
@@ -263,6 +264,14 @@ M.FUSE_MIN_BYTES = 1 << 20
 
 local function plain_pointwise(s)
   return s and s.kind == "pwconv" and s.groups == 1 and s.sh == 1 and s.sw == 1 and #s.inputs == 1
+end
+
+-- A block's first layer: a 1x1 layer, or a convolution (a network's stem
+-- before its first depthwise layer: MobileNets'), whose band rows are
+-- made from the input rows their windows read.  Fused, the stem's wide
+-- output (MobileNetV2's 32x112x112) never exists whole either.
+local function expands(s)
+  return plain_pointwise(s) or (s and s.kind == "conv" and #s.inputs == 1)
 end
 
 -- Whether the block's output is added to its input right after it (an
@@ -320,11 +329,24 @@ local function form_blocks(steps, outputs, mode, taken, tuned)
     parts_of[first] = {parts = parts, key = key, residual = residual}
     for _, p in ipairs(parts) do in_block[p] = true end
   end
-  for _, a in ipairs(steps) do
-    local b = plain_pointwise(a) and sole_reader(a)
+  -- Where two chains share a 1x1 layer (MobileNetV1 alternates depthwise
+  -- and 1x1 layers, so its 1x1 layers end one chain and start the next),
+  -- the one whose wide tensor is larger goes first: it keeps more bytes
+  -- out of memory.
+  local chains = {}
+  for i, a in ipairs(steps) do
+    local b = expands(a) and sole_reader(a)
     local c = b and b.kind == "dwconv" and sole_reader(b)
-    local residual = plain_pointwise(c) and adds_residual(a, c, sole_reader)
-    local key = plain_pointwise(c) and not in_block[a] and tuning.block_key({a, b, c}, residual)
+    if plain_pointwise(c) then chains[#chains + 1] = {a, b, c, order = i, bytes = a.y.C * a.y.H * a.y.W} end
+  end
+  table.sort(chains, function(p, q)
+    if p.bytes ~= q.bytes then return p.bytes > q.bytes end
+    return p.order < q.order
+  end)
+  for _, chain in ipairs(chains) do
+    local a, b, c = chain[1], chain[2], chain[3]
+    local residual = adds_residual(a, c, sole_reader)
+    local key = not in_block[a] and not in_block[c] and tuning.block_key({a, b, c}, residual)
     if key then in_chain[b] = true end
     if wants_block(mode, key, tuned, a.y) then take(a, {a, b, c}, key, residual) end
   end
@@ -625,6 +647,19 @@ local function slices_by(s, points, threads, taken, make)
     end
   end
   return slices
+end
+
+-- The depthwise -> 1x1 pair of block s, for the schedule to run when s's
+-- first layer (a stem convolution) finds no kernel that runs bands on
+-- this target: the stem then runs whole, before the pair.
+function M.pair_of(s, taken)
+  local mid, c = s.middle, s.project
+  local pair = block_step({mid, c}, tuning.block_key({mid, c}, false), false, taken)
+  if s.thread_fns then
+    pair.thread_fns = {}
+    for t = 1, #s.thread_fns do pair.thread_fns[t] = thread_fn(pair, t - 1, taken) end
+  end
+  return pair
 end
 
 -- Sets s.slices on every step that can be cut (those with at least one

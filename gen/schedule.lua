@@ -260,16 +260,35 @@ end
 -- (`fresh`) has no band before it in its buffer; nor has any band of a
 -- depthwise -> 1x1 pair, whose bands read their rows of x where they lie
 -- (in_place) unless padding rows are among them.
-local function band_of(mid, R, RI, b, fresh, pair)
+--
+-- `reads`: what the expand layer `a` reads for those n rows, its input
+-- rows from `from` on, `count` of them in the image, with pad_top and
+-- pad_bottom rows of its own padding in its windows' reach (a 1x1
+-- layer's are its n rows, and no padding).
+local function expand_reads(a, first, n)
+  local top = first * a.sh - a.pad.top
+  local bottom = (first + n - 1) * a.sh - a.pad.top + (a.kh - 1) * a.dh
+  local from, to = math.max(top, 0), math.min(bottom, a.x.H - 1)
+  return {from = from, count = math.max(0, to - from + 1), pad_top = math.max(0, -top),
+    pad_bottom = math.max(0, bottom - (a.x.H - 1))}
+end
+
+local function band_of(mid, R, RI, b, fresh, a)
   local lo = b * R * mid.sh - mid.pad.top
-  local carry = (fresh or pair) and 0 or math.max(0, RI - R * mid.sh)
+  local carry = (fresh or not a) and 0 or math.max(0, RI - R * mid.sh)
   local z_top, n, z_bottom = 0, 0, 0
   for j = carry, RI - 1 do
     local row = lo + j
     if row < 0 then z_top = z_top + 1 elseif row >= mid.x.H then z_bottom = z_bottom + 1 else n = n + 1 end
   end
-  return {lo = lo, carry = carry, z_top = z_top, n = n, z_bottom = z_bottom,
-    in_place = pair and z_top == 0 and z_bottom == 0, key = string.format("%d/%d/%d/%d", carry, z_top, n, z_bottom)}
+  local band = {lo = lo, carry = carry, z_top = z_top, n = n, z_bottom = z_bottom,
+    in_place = not a and z_top == 0 and z_bottom == 0, key = string.format("%d/%d/%d/%d", carry, z_top, n, z_bottom)}
+  if a and n > 0 then
+    band.reads = expand_reads(a, lo + carry + z_top, n)
+    band.expand_key = string.format("%d/%d/%d", n, band.reads.pad_top, band.reads.pad_bottom)
+    band.key = band.key .. "/" .. band.expand_key
+  end
+  return band
 end
 
 -- Part p with other fields: its shape in a band, strides, function name.
@@ -282,11 +301,12 @@ local function fresh_name(plan, base)
   return n
 end
 
--- Runs of alike bands among bands first..last, first being fresh.
-local function runs_of(mid, R, RI, first, last, pair)
+-- Runs of alike bands among bands first..last, first being fresh; `a`:
+-- the expand layer, nil for a pair.
+local function runs_of(mid, R, RI, first, last, a)
   local runs = {}
   for b = first, last do
-    local band = band_of(mid, R, RI, b, b == first, pair)
+    local band = band_of(mid, R, RI, b, b == first, a)
     local run = runs[#runs]
     if run and run.band.key == band.key then run.last = b else runs[#runs + 1] = {first = b, last = b, band = band} end
   end
@@ -305,37 +325,48 @@ local function share_bands(s, R, RI)
     local first, last = bands * t // T, bands * (t + 1) // T - 1
     if last >= first then
       s.slices[#s.slices + 1] = instance(s, {fn = s.thread_fns[t + 1], thread = t, slices = false, band_range = {first, last},
-        bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, first, last, not s.expand)}})
+        bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, first, last, s.expand)}})
     end
   end
 end
 
 -- step.bands = {R, RI, runs = {{first, last, band}...}}, runs of alike
--- bands; step.instances = {expand = {[n] = instance} (empty for a pair),
--- counts = {n...}, middle (on `wide`; a pair's only where padding rows
--- are in its band), direct (a pair's middle on x in place), project};
+-- bands; step.instances = {expand = {[band.expand_key] = instance} (empty
+-- for a pair), expand_keys = {key...} in order, reads_x: whether any band
+-- reads rows of x (else its depthwise layer sees only padding), middle (on
+-- `wide`; a pair's only where padding rows are in its band), direct (a
+-- pair's middle on x in place), project};
 -- step.scratch: floats of the two band buffers (each
 -- slice's, with threads).
 local function plan_bands(plan, s, target)
   local a, mid, c = s.expand, s.middle, s.project
   local R = s.knobs.band_rows
   local RI = rows_in(mid, R)
-  s.bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, 0, mid.y.H // R - 1, not a)}
+  s.bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, 0, mid.y.H // R - 1, a)}
   if s.thread_fns then share_bands(s, R, RI) end
   local function name(base) return fresh_name(plan, base) end
-  local expand, counts, seen = {}, {}, {}
-  local runs = {}
+  local expand, keys = {}, {}
+  local runs, reads_x = {}, false
   for _, t in ipairs(s.slices or {s}) do
-    for _, run in ipairs(t.bands.runs) do runs[#runs + 1] = run end
+    for _, run in ipairs(t.bands.runs) do
+      runs[#runs + 1] = run
+      reads_x = reads_x or run.band.n > 0
+    end
   end
-  for _, run in ipairs(runs) do
-    local n = run.band.n
-    if n > 0 and not seen[n] then
-      -- a pair's band buffer takes its rows straight from the input
-      expand[n] = a and instance(a, {fn = name(a.fn .. "_rows" .. n), part = a, block_fn = s.fn,
-        x = {C = a.x.C, H = n, W = a.x.W}, y = {C = a.y.C, H = n, W = a.y.W},
+  -- a pair's band buffer takes its rows straight from the input
+  for _, run in ipairs(a and runs or {}) do
+    local key, n, reads = run.band.expand_key, run.band.n, run.band.reads
+    if key and not expand[key] then
+      local e = instance(a, {part = a, block_fn = s.fn,
+        x = {C = a.x.C, H = reads.count, W = a.x.W}, y = {C = a.y.C, H = n, W = a.y.W},
         x_stride = a.x.H * a.x.W, y_stride = RI * a.y.W, macs = a.macs * n // a.y.H})
-      seen[n], counts[#counts + 1] = true, n
+      local edges = (reads.pad_top > 0 and "_top" or "") .. (reads.pad_bottom > 0 and "_bottom" or "")
+      e.fn = name(a.fn .. "_rows" .. n .. edges)
+      if a.kind ~= "pwconv" then
+        e.pad = {top = reads.pad_top, bottom = reads.pad_bottom, left = a.pad.left, right = a.pad.right}
+        e.rows, e.cols = geometry.window(reads.count, a.x.W, n, a.y.W, a.kh, a.kw, a.sh, a.sw, e.pad, a.dh, a.dw)
+      end
+      expand[key], keys[#keys + 1] = e, key
     end
   end
   local pad = {top = 0, bottom = 0, left = mid.pad.left, right = mid.pad.right}
@@ -357,14 +388,17 @@ local function plan_bands(plan, s, target)
     if run.band.in_place then in_place = true else padded = true end
   end
   local direct = in_place and instance(m, {fn = name(mid.fn .. "_rows"), x_stride = mid.x.H * mid.x.W})
-  s.instances = {expand = expand, counts = counts, middle = padded and m, direct = direct, project = p}
+  s.instances = {expand = expand, expand_keys = keys, reads_x = reads_x, middle = padded and m, direct = direct, project = p}
   s.hidden_floats = padded and mid.x.C * RI * mid.x.W or 0
   s.scratch = s.hidden_floats + mid.y.C * R * mid.y.W
   for _, t in ipairs(s.slices or {}) do t.scratch = s.scratch end
 end
 
--- The pointwise templates that take channel strides (XS, YS) run a band.
-local function takes_bands(p) return p.template == nil or p.kernel:match("^pwconv_.*avx") ~= nil end
+-- The templates that take channel strides (XS, YS) run a band: the x86
+-- pointwise ones, the x86 convolution and every portable one.
+local function takes_bands(p)
+  return p.template == nil or p.kernel:match("^pwconv_.*avx") ~= nil or p.template == "conv_x86.c.tpl"
+end
 
 -- A strided pointwise layer on a target's kernel: its input's pixels at
 -- the stride are gathered into scratch (s.scratch floats), and the kernel
@@ -415,9 +449,15 @@ local function schedule_layer(plan, s, options)
 end
 
 -- A block whose parts cannot run as bands on this target is its parts
--- again.
+-- again; where only its stem convolution cannot, the stem and then its
+-- depthwise -> 1x1 pair.
 local function schedule_block(plan, s, options)
   for _, p in ipairs(s.parts) do schedule_layer(plan, p, options) end
+  if s.expand and s.expand.kind ~= "pwconv" and not takes_bands(s.expand) then
+    local list = schedule_block(plan, plan_stage.pair_of(s, plan.taken_names), options)
+    table.insert(list, 1, s.expand)
+    return list
+  end
   if not ((not s.expand or takes_bands(s.expand)) and takes_bands(s.project)) then return s.parts end
   local given = (options.overrides or {})[s.name] or {}
   for knob in pairs(given) do
@@ -438,7 +478,7 @@ local function schedule_block(plan, s, options)
   s.kernel = "block"
   plan_bands(plan, s, options.target or "generic")
   -- a depthwise layer that reads only padding never needs its input rows
-  if #s.instances.counts == 0 then return s.parts end
+  if not s.instances.reads_x then return s.parts end
   return {s}
 end
 

@@ -181,10 +181,12 @@ def totals(rows, impls):
 
 def family_table(rows, roof):
     """Per kind of layer: each implementation's total, the generated code's
-    GFLOP/s and % of peak FMA, and on how many layers it is as fast as the
-    faster peer (within 3%, the pointwise target) or faster than oneDNN."""
+    GFLOP/s and % of peak FMA (a kind without FLOPs, as pooling or add: its
+    GB/s of compulsory traffic and % of its layers' memory roofs), and on
+    how many layers it is as fast as the faster peer (within 3%, the
+    pointwise target) or faster than oneDNN."""
     peers = [i for i in TIMED_PEERS if i != "generated"]
-    lines = ["| kind | layers | " + " | ".join(TIMED_PEERS) + " | generated GFLOP/s (% of peak) | "
+    lines = ["| kind | layers | " + " | ".join(TIMED_PEERS) + " | generated: GFLOP/s (% of peak), or GB/s (% of roof) | "
              "generated / faster peer | layers within 3% of the faster peer | layers at least as fast as oneDNN |",
              "|---|---:|" + "---:|" * len(TIMED_PEERS) + "---:|---:|---:|---:|"]
     families = []
@@ -196,14 +198,18 @@ def family_table(rows, roof):
         if not group:
             continue
         ms = {i: sum(r["results"][i]["median"] for r in group) for i in TIMED_PEERS}
-        flops = sum(r["flops"] for r in group)
-        gflops = flops / (ms["generated"] / 1e3) / 1e9
+        flops, seconds = sum(r["flops"] for r in group), ms["generated"] / 1e3
+        if flops:
+            speed = f"{flops / seconds / 1e9:.1f} ({100 * flops / seconds / roof.flops:.0f}%)"
+        else:
+            nbytes, roof_seconds = sum(r["work"][1] for r in group), sum(r["roof"] for r in group)
+            speed = f"{nbytes / seconds / 1e9:.1f} GB/s ({100 * roof_seconds / seconds:.0f}% of roof)"
         best_peer = min(ms[p] for p in peers)
         close = sum(1 for r in group
                     if r["results"]["generated"]["median"] <= 1.03 * min(r["results"][p]["median"] for p in peers))
         vs_onednn = sum(1 for r in group if r["results"]["generated"]["median"] <= r["results"]["onednn"]["median"])
         lines.append(f"| {fam} | {len(group)} | " + " | ".join(f"{fmt_ms(ms[i])} ms" for i in TIMED_PEERS) +
-                     f" | {gflops:.1f} ({100 * gflops * 1e9 / roof.flops:.0f}%) | {ms['generated'] / best_peer:.2f} | "
+                     f" | {speed} | {ms['generated'] / best_peer:.2f} | "
                      f"{close} of {len(group)} | {vs_onednn} of {len(group)} |")
     return lines
 

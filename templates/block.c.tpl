@@ -3,9 +3,11 @@ $-- Each band makes R output rows of the project layer.  It needs RI rows
 $-- of the expand layer's output (the depthwise window's reach), kept in
 $-- `wide` as [channel][RI rows][W]: the rows the band before already
 $-- made move up (carry), padding rows are zeros, and the expand layer
-$-- computes the rest.  The depthwise layer turns them into R rows in
-$-- `filtered`, and the project layer writes those R rows of y.  The
-$-- runs of bands that do the same (bands.runs) are loops over `band`.
+$-- computes the rest (a stem convolution in the expand layer's place
+$-- reads the input rows their windows reach: b.reads).  The depthwise
+$-- layer turns them into R rows in `filtered`, and the project layer
+$-- writes those R rows of y.  The runs of bands that do the same
+$-- (bands.runs) are loops over `band`.
 $-- A depthwise -> 1x1 pair has no expand layer: its depthwise layer
 $-- reads the band's rows of x in place (instances.direct), or where
 $-- padding rows are among them, copies of them in `wide`; what stays out
@@ -52,7 +54,9 @@ $      per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", b
 $    end
 $    local first_row = b.carry + b.z_top
 $    if b.n > 0 and a then
-  ${instances.expand[b.n].fn}(${plus("x", at(step_in * Win, (first_row - mid.pad.top) * Win))}, ${plus("wide", tostring(first_row * Win))});
+$      -- input row b.reads.from, as a function of the band
+$      local from = (first_row - mid.pad.top) * a.sh - a.pad.top + b.reads.pad_top
+  ${instances.expand[b.expand_key].fn}(${plus("x", at(step_in * a.sh * a.x.W, from * a.x.W))}, ${plus("wide", tostring(first_row * Win))});
 $    elseif b.n > 0 then
 $      local from = plus("x + ch * " .. mid.x.H * Win, at(step_in * Win, (first_row - mid.pad.top) * Win))
 $      per_channel(string.format("const float *from = %s;\n  for (int i = 0; i < %d; ++i) w[%d + i] = from[i];", from, b.n * Win, first_row * Win))

@@ -4,8 +4,12 @@ $-- channel's in-bounds taps are added into a row of accumulators; the
 $-- input row is loaded once per tap and shared by the tile.  Border rows
 $-- are peeled into runs with their own tap lists (see geometry.lua), and
 $-- each tap's column range is a constant, so no loop tests bounds.
+$-- XS and YS are the floats between channels of x and of y: the planes,
+$-- or in a fused block's band (gen/schedule.lua) the whole input's
+$-- plane and the band buffer's rows; x.H is then the input rows the band
+$-- reads and pad its padding rows.
 $local oc_tile, ic_unroll = knobs.oc_tile, knobs.ic_unroll
-$local HW, OHW, KK = x.H * x.W, y.H * y.W, kh * kw
+$local KK = kh * kw
 $local CIN_G, COUT_G = C_in // groups, C_out // groups
 $assert(oc_tile >= 1 and oc_tile <= 8, "conv: oc_tile must be 1..8")
 $assert(ic_unroll >= 1 and ic_unroll <= 8, "conv: ic_unroll must be 1..8")
@@ -14,7 +18,7 @@ $
 $-- One input channel's contribution to the tile's accumulators.
 $local function channel(T, oc, ic, taps)
 {
-  const float *restrict xc = xg + ${lin(ic, HW, 0)};
+  const float *restrict xc = xg + ${lin(ic, XS, 0)};
   const float *restrict wc = wgroup + ${lin(oc, CIN_G * KK, 0)} + ${lin(ic, KK, 0)};
 $  for _, r in ipairs(taps) do
   {
@@ -63,7 +67,7 @@ $      channel(T, oc, ic, run.taps)
 $    end
     for (int ow = 0; ow < ${y.W}; ++ow) {
 $    for t = 0, T - 1 do
-      yg[${lin(oc, OHW, t * OHW)} + oh * ${y.W} + ow] = ${activate("acc[" .. t .. "][ow]")};
+      yg[${lin(oc, YS, t * YS)} + oh * ${y.W} + ow] = ${activate("acc[" .. t .. "][ow]")};
 $    end
     }
   }
@@ -72,9 +76,9 @@ $  end
 $end
 $
 ${for_groups(groups)}
-  const float *restrict xg = x + g * ${CIN_G * HW};
+  const float *restrict xg = x + g * ${CIN_G * XS};
   const float *restrict wgroup = ${W} + g * ${COUT_G * CIN_G * KK};
-  float *restrict yg = y + g * ${COUT_G * OHW};
+  float *restrict yg = y + g * ${COUT_G * YS};
 $local any_taps = false
 $for _, run in ipairs(rows) do any_taps = any_taps or #run.taps > 0 end
 $if not any_taps then

@@ -13,10 +13,14 @@ $-- written out with constant masks, so masked-off lanes stand for the
 $-- padding and nothing past a row's buffer is read.  Stride 2 loads the
 $-- two vectors that span a tap's inputs and keeps their even lanes.
 $-- Without the ISA enabled the same packed weights feed a plain loop.
+$-- XS and YS are the floats between channels of x and of y: the planes,
+$-- or in a fused block's band (gen/schedule.lua) the whole input's
+$-- plane and the band buffer's rows; x.H is then the input rows the band
+$-- reads and pad its padding rows.
 $local L = ISA.lanes
 $local mr, nv, mh = knobs.mr, knobs.nv, knobs.mh
 $local G, CIN_G, COUT_G = groups, C_in // groups, C_out // groups
-$local HW, OHW, KK = x.H * x.W, y.H * y.W, kh * kw
+$local KK = kh * kw
 $local K = CIN_G * KK
 $local TILES = (COUT_G + mr - 1) // mr
 $local V, f, finish = SIMD.V, SIMD.f, SIMD.finish
@@ -119,7 +123,7 @@ $    end
 $  end
 $  if total > 0 then
   for (int ic = 0; ic < ${CIN_G}; ++ic) {
-    const float *restrict xi = xg + ic * ${HW};
+    const float *restrict xi = xg + ic * ${XS};
     const float *restrict wk = wt + ic * ${KK * mr};
 $  for _, r in ipairs(taps) do
 $    for c = 0, kw - 1 do
@@ -173,14 +177,14 @@ $      for j = 0, vecs - 1 do
 $        local px = ow0 and lin("oh", y.W, k * y.W + ow0 + j * L) or (lin("oh", y.W, k * y.W) .. " + " .. lin("ow", 1, j * L))
 $        local v = string.format("a%d_%d_%d", rr, k, j)
 $        v = finish(v)
-  ${store(string.format("yt + %s", lin(px, 1, rr * OHW)), v, lanes_of(j))};
+  ${store(string.format("yt + %s", lin(px, 1, rr * YS)), v, lanes_of(j))};
 $      end
 $    end
 $    if SIMD.scalar_act then
 $      for k = 0, hr - 1 do
 $        local px = ow0 and lin("oh", y.W, k * y.W + ow0) or (lin("oh", y.W, k * y.W) .. " + ow")
   for (int i = 0; i < ${(vecs - 1) * L + lanes_of(vecs - 1)}; ++i) {
-    float *o = yt + ${lin(px, 1, rr * OHW)} + i;
+    float *o = yt + ${lin(px, 1, rr * YS)} + i;
     *o = act_${act}(*o);
   }
 $      end
@@ -270,7 +274,7 @@ $  for i = 0, 7 do l[i + 1] = (bits >> i) & 1 == 1 and "-1" or "0" end
 const __m256i ${avx2_names[bits]} = _mm256_setr_epi32(${table.concat(l, ", ")});
 $end
 ${for_groups(G)}
-  const float *restrict xg = x + g * ${CIN_G * HW};
+  const float *restrict xg = x + g * ${CIN_G * XS};
   const float *restrict wg = ${W} + g * ${TILES * K * mr};
 $if no_taps then
   (void)xg;
@@ -278,7 +282,7 @@ $end
 $if B then
   const float *restrict bg = ${B} + g * ${COUT_G};
 $end
-  float *restrict yg = y + g * ${COUT_G * OHW};
+  float *restrict yg = y + g * ${COUT_G * YS};
 $if COUT_G // mr > 1 then
   for (int t = 0; t < ${COUT_G // mr}; ++t) {
 $elseif COUT_G // mr == 1 then
@@ -287,7 +291,7 @@ $elseif COUT_G // mr == 1 then
 $end
 $if COUT_G // mr > 0 then
     const float *restrict wt = wg + t * ${K * mr};
-    float *restrict yt = yg + t * ${mr * OHW};
+    float *restrict yt = yg + t * ${mr * YS};
 $  if no_taps then
     (void)wt;
 $  end
@@ -298,7 +302,7 @@ $if COUT_G % mr > 0 then
   {
     const int t = ${COUT_G // mr};
     const float *restrict wt = wg + t * ${K * mr};
-    float *restrict yt = yg + t * ${mr * OHW};
+    float *restrict yt = yg + t * ${mr * YS};
 $  if no_taps then
     (void)wt;
 $  end
@@ -310,12 +314,12 @@ $end
 ${for_groups(G)}
   for (int oc = 0; oc < ${COUT_G}; ++oc) {
     const float *restrict w = ${W} + (g * ${TILES} + oc / ${mr}) * ${K * mr} + oc % ${mr};
-    float *restrict yc = y + (g * ${COUT_G} + oc) * ${OHW};
+    float *restrict yc = y + (g * ${COUT_G} + oc) * ${YS};
     for (int oh = 0; oh < ${y.H}; ++oh) {
       for (int ow = 0; ow < ${y.W}; ++ow) {
         float acc = ${B and (B .. "[g * " .. COUT_G .. " + oc]") or "0.0f"};
         for (int ic = 0; ic < ${CIN_G}; ++ic) {
-          const float *restrict xc = x + (g * ${CIN_G} + ic) * ${HW};
+          const float *restrict xc = x + (g * ${CIN_G} + ic) * ${XS};
           for (int r = 0; r < ${kh}; ++r) {
             const int ih = ${lin("oh", sh, -pad.top)} + r * ${dh};
             if (ih < 0 || ih >= ${x.H})

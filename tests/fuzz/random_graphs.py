@@ -7,8 +7,8 @@ shapes, so that every kernel family meets borders, strides and tails.
 Usage: random_graphs.py --seed S --count N --out DIR   (writes DIR/g<seed>_<i>.lua)
 
 With --blocks, each graph holds a chain that convgen fuses into a block
-(1x1 -> depthwise -> 1x1, or a depthwise -> 1x1 pair, sometimes with a
-residual add), generated with
+(1x1 or a stem convolution -> depthwise -> 1x1, or a depthwise -> 1x1
+pair, sometimes with a residual add), generated with
 --fuse all and a random band height (the spec's "-- fuse:" and "-- knobs:"
 lines, read by tests/run.sh): DIR/b<seed>_<i>.lua.
 """
@@ -82,6 +82,22 @@ class Builder:
         ow = (w + pl + pr - ew) // sw + 1
         self.shapes[name] = (out, oh, ow)
         return name
+
+    def stem_conv(self, name, src, out):
+        """A convolution of `out` channels, never 1x1 (that would be a 1x1
+        layer): a network's stem.  Returns its output's height and width."""
+        rng = self.rng
+        c, h, w = self.shapes[src]
+        kh, kw = rng.choice([2, 3, 3, 5, 7]), rng.choice([1, 3, 3, 5])
+        dh, dw = rng.choice([1, 1, 2]), rng.choice([1, 1, 2])
+        sh, sw = rng.choice([1, 2, 2, 3]), rng.choice([1, 2])
+        eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+        pt, pb = self.pad_fitting(h, eh)
+        pl, pr = self.pad_fitting(w, ew)
+        self.emit('conv "%s" {out = %d, kh = %d, kw = %d, stride = {%d, %d}, dilation = {%d, %d}, '
+                  'pad = {top = %d, bottom = %d, left = %d, right = %d}, bias = %s, from = "%s"}'
+                  % (name, out, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, rng.choice(["true", "false"]), src))
+        return (h + pt + pb - eh) // sh + 1, (w + pl + pr - ew) // sw + 1
 
     def pool(self, src):
         rng = self.rng
@@ -167,24 +183,37 @@ class Builder:
 
 
 def random_block(rng, name):
-    """input -> [a layer] -> [1x1 ->] depthwise -> 1x1 [-> add]; returns
-    (spec, band knob).  Without the 1x1 in brackets it is a depthwise -> 1x1
-    pair, whose bands read the input in place."""
+    """input -> [a layer] -> [1x1 or stem ->] depthwise -> 1x1 [-> add];
+    returns (spec, band knob or None).  Without the layer in brackets it is
+    a depthwise -> 1x1 pair, whose bands read the input in place.  A stem is
+    a convolution whose band rows read the input rows their windows reach;
+    one of 8 or more channels may take a kernel that runs no bands (x86's
+    channel-vector one), and then runs alone before its pair: such a case
+    names no knob, and is checked either way."""
     b = Builder(rng, name)
-    pair = rng.random() < 0.35
+    r = rng.random()
+    pair, stem = r < 0.3, 0.3 <= r < 0.55
     block_in = b.input(rng.randint(2, 12), rng.randint(1, 19), rng.randint(1, 19))
     if rng.random() < 0.3:
-        # a 1x1 layer before a pair would make it a three-part block
-        block_in = b.conv(block_in, "std" if pair else rng.choice(["std", "pw"]))
+        # a convolution before a pair would make it a three-part block
+        block_in = b.pool(block_in) if pair else b.conv(block_in, rng.choice(["std", "pw"]))
         if b.shapes[block_in][0] < 2:
             block_in = "x"              # that conv is left unread, and dropped
     c, h, w = b.shapes[block_in]
     expand, mid, project = b.fresh("e"), b.fresh("d"), b.fresh("j")
+    knob_named = True
     if pair:
         wide, src = c, block_in
     else:
         wide = rng.randint(2, 40)          # one channel would make its 1x1 convs "depthwise"
-        b.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}' % (expand, wide, rng.choice(["true", "false"]), block_in))
+        if stem:
+            if wide >= 8 and rng.random() < 0.7:
+                wide = rng.randint(2, 7)
+            knob_named = wide < 8
+            h, w = b.stem_conv(expand, block_in, wide)
+        else:
+            b.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}'
+                   % (expand, wide, rng.choice(["true", "false"]), block_in))
         b.shapes[expand] = (wide, h, w)
         src = expand
         if rng.random() < 0.6:
@@ -204,7 +233,7 @@ def random_block(rng, name):
     src = mid
     if rng.random() < 0.6:
         src = b.unary(mid, rng.choice(["relu", "relu6"]))
-    same = (oh, ow) == (h, w)
+    same = (c, oh, ow) == b.shapes[block_in]     # a residual adds the block's input
     out = c if same and rng.random() < 0.6 else rng.randint(1, 24)
     b.emit('pwconv "%s" {out = %d, from = "%s"}' % (project, out, src))
     cur = project
@@ -215,7 +244,8 @@ def random_block(rng, name):
     batch = rng.choice([1, 1, 2])
     target = rng.choice(["", "", "avx2", "generic"])
     spec = 'return net "%s" {\n%s\n  batch = %d,\n  outputs = {"%s"},\n}\n' % (name, "\n".join(b.lines), batch, cur)
-    return spec, "%s_block:band_rows=%d" % (mid if pair else expand, band), target
+    knob = "%s_block:band_rows=%d" % (mid if pair else expand, band) if knob_named else None
+    return spec, knob, target
 
 
 def random_graph(rng, name):
@@ -270,7 +300,8 @@ def main():
             name = "b%d_%d" % (a.seed, i)
             spec, knob, target = random_block(random.Random(a.seed * 1000033 + i), name)
             head = "-- random block: tests/fuzz/random_graphs.py --blocks --seed %d, case %d\n" % (a.seed, i)
-            head += "-- fuse: all\n-- knobs: %s\n" % knob + ("-- target: %s\n" % target if target else "")
+            head += "-- fuse: all\n" + ("-- knobs: %s\n" % knob if knob else "")
+            head += "-- target: %s\n" % target if target else ""
         else:
             name, target = "g%d_%d" % (a.seed, i), ""
             spec = random_graph(random.Random(a.seed * 1000003 + i), name)
