@@ -54,13 +54,15 @@ generated, XNNPACK and oneDNN is in bold.
 
 What each implementation runs:
 - generated: convgen's kernels, NCHW, one function per step (batchnorm folded, activation fused).
-  In the whole forward pass, the chains \`--fuse auto\` makes into fused blocks ([1x1 ->] depthwise ->
-  1x1 run band by band: MobileNetV2's features.1 and first three expanding blocks) run as blocks, and a concat
+  In the whole forward pass, the chains \`--fuse auto\` makes into fused blocks ([1x1 or stem ->] depthwise ->
+  1x1 run band by band: MobileNetV2's stem with features.1 and its first three expanding blocks) run as blocks, and a concat
   followed by a channel shuffle (ShuffleNetV2's units) runs as one pass; the per-layer rows time
   each layer alone, as the peers' rows do. A strided 1x1 layer (ResNeXt's downsampling
   projections) gathers the pixels it reads, then runs at unit stride; the gather is timed.
   Weights, inputs and outputs are NCHW; the weights of 16384 floats or more are assembled in
-  from a binary file (\`--weights-bin\`), the others are C text.
+  from a binary file (\`--weights-bin\`), the others are C text. What a case writes starts half a
+  page (modulo 4 KiB) from what it reads: at one offset, each store would stall the loads whose
+  addresses match it in their low 12 bits.
 - xnnpack: XNNPACK's f32 NHWC operators (convolution with its bias and clamp fused, add, global
   average pooling, fully connected), set up once. Inputs are converted to NHWC
   outside the timed region.
