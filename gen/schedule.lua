@@ -253,18 +253,10 @@ local function check_block(s, R)
   end
 end
 
--- Band b (0-based) of R output rows: of its RI buffer rows, the first
--- `carry` come from the band before, then z_top rows of padding above
--- the image, n rows the expand layer computes from input row lo + carry
--- + z_top, and z_bottom rows of padding below.  A thread's first band
--- (`fresh`) has no band before it in its buffer; nor has any band of a
--- depthwise -> 1x1 pair, whose bands read their rows of x where they lie
--- (in_place) unless padding rows are among them.
---
--- `reads`: what the expand layer `a` reads for those n rows, its input
--- rows from `from` on, `count` of them in the image, with pad_top and
--- pad_bottom rows of its own padding in its windows' reach (a 1x1
--- layer's are its n rows, and no padding).
+-- What expand layer `a` reads for its n output rows from row `first`:
+-- its input rows from `from` on, `count` of them in the image, with
+-- pad_top and pad_bottom rows of its own padding in its windows' reach
+-- (a 1x1 layer's are its n rows, and no padding).
 local function expand_reads(a, first, n)
   local top = first * a.sh - a.pad.top
   local bottom = (first + n - 1) * a.sh - a.pad.top + (a.kh - 1) * a.dh
@@ -273,6 +265,14 @@ local function expand_reads(a, first, n)
     pad_bottom = math.max(0, bottom - (a.x.H - 1))}
 end
 
+-- Band b (0-based) of R output rows: of its RI buffer rows, the first
+-- `carry` come from the band before, then z_top rows of padding above
+-- the image, n rows the expand layer `a` computes from input row lo +
+-- carry + z_top (reading band.reads), and z_bottom rows of padding
+-- below.  A thread's first band (`fresh`) has no band before it in its
+-- buffer; nor has any band of a depthwise -> 1x1 pair (`a` nil), whose
+-- bands read their rows of x where they lie (in_place) unless padding
+-- rows are among them.
 local function band_of(mid, R, RI, b, fresh, a)
   local lo = b * R * mid.sh - mid.pad.top
   local carry = (fresh or not a) and 0 or math.max(0, RI - R * mid.sh)

@@ -93,8 +93,8 @@ static size_t floats_of(const struct bench_net *net, int t) {
    kernel reads x[c][i] and writes y[c][i] at the same offsets in their
    planes: with both buffers at one offset in their pages (as malloc
    returns every large block), MobileNetV2's 28x28 depthwise layers took
-   1.4x their time.  So what a case writes starts half a page from what
-   it reads, as buffers of a caller's are anywhere in theirs. */
+   1.2-1.5x their time.  So what a case writes starts half a page from
+   what it reads, as a caller's buffers are anywhere in theirs. */
 static float *floats_at(size_t n, size_t shift) {
   void *p = NULL;
   if (posix_memalign(&p, 4096, shift + (n ? n : 1) * sizeof(float)) != 0) {
