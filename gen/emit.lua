@@ -41,6 +41,14 @@ local function last_tile(var, full, rest)
   return string.format("%s == %d", var, full - 1)
 end
 
+-- `span` (C text), or 0 where `last` (as last_tile gives it) holds; nil
+-- where it always does: how far ahead a tile fetches, none in the last.
+local function unless_last(last, span)
+  if last == true then return nil end
+  if last == false then return span end
+  return string.format("(%s ? 0 : %s)", last, span)
+end
+
 -- Opens the loop over one run of output rows (geometry.row_runs); a run
 -- of one row is a block with a constant, which reads better.
 local function for_rows(run)
@@ -191,7 +199,7 @@ function M.param_symbols(s)
 end
 
 local function layer_function(s)
-  local helpers = {lin = lin, last_tile = last_tile, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
+  local helpers = {lin = lin, last_tile = last_tile, unless_last = unless_last, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
     plane_range = false, channel_range = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end,
     XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W, R = s.residual and "r" or false}

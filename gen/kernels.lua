@@ -8,7 +8,10 @@
 -- returning an error message or nil), and, when it reads its weights in
 -- an order of its own, `pack(s)`, which sets s.params.packed.  `residual`:
 -- its template adds a residual input in the epilogue (gen/plan.lua's
--- join_residuals; the portable pointwise template does too).
+-- join_residuals; the portable pointwise template does too).  `strides`:
+-- its template takes channel strides (XS, YS) other than its planes', so
+-- it can run a fused block's bands and pixel slices (every portable
+-- template can).
 -- Steps no entry takes get their kind's portable C template.
 --
 -- Every generated kernel guards its intrinsics (`#if` on the compiler's
@@ -82,7 +85,7 @@ local function pointwise(isa_name)
   local isa = M.isa[isa_name]
   local L, max_acc = isa.lanes, isa.registers - 4
   return {
-    name = "pwconv_" .. isa_name, template = "pwconv_x86.c.tpl", isa = isa_name, residual = true,
+    name = "pwconv_" .. isa_name, template = "pwconv_x86.c.tpl", isa = isa_name, residual = true, strides = true,
     takes = function(s) return s.kind == "pwconv" and s.groups == 1 end,
     knobs = function(s, given)
       local P = s.y.H * s.y.W
@@ -184,6 +187,7 @@ local function pointwise_channels(isa_name)
   local function max_np(mv) return (isa.registers - spare - mv) // mv end
   return {
     name = "pwconv_channels_" .. isa_name, template = "pwconv_x86_channels.c.tpl", isa = isa_name, residual = true,
+    strides = true,
     takes = function(s)
       return s.kind == "pwconv" and s.groups == 1 and small_image(s, L, s.C_in) and s.C_out >= 2 * L
     end,
@@ -316,7 +320,7 @@ local function conv_x86(isa_name)
     return s.sw == 1 or mr * nv * mh + 2 * nv * mh + 2 < isa.registers
   end
   return {
-    name = "conv_" .. isa_name, template = "conv_x86.c.tpl", isa = isa_name,
+    name = "conv_" .. isa_name, template = "conv_x86.c.tpl", isa = isa_name, strides = true,
     takes = function(s) return (s.kind == "conv" or s.kind == "gconv") and s.sw <= 2 end,
     knobs = function(s, given)
       local cout_g, nvn = s.C_out // s.groups, ceil_div(s.y.W, L)

@@ -394,11 +394,8 @@ local function plan_bands(plan, s, target)
   for _, t in ipairs(s.slices or {}) do t.scratch = s.scratch end
 end
 
--- The templates that take channel strides (XS, YS) run a band: the x86
--- pointwise ones, the x86 convolution and every portable one.
-local function takes_bands(p)
-  return p.template == nil or p.kernel:match("^pwconv_.*avx") ~= nil or p.template == "conv_x86.c.tpl"
-end
+-- The kernels that take channel strides (kernels.lua's `strides`) run a band.
+local function takes_bands(p) return p.strides end
 
 -- A strided pointwise layer on a target's kernel: its input's pixels at
 -- the stride are gathered into scratch (s.scratch floats), and the kernel
@@ -442,6 +439,7 @@ local function schedule_layer(plan, s, options)
   end
   s.kernel = fast and fast.name or s.kind
   s.template, s.isa = fast and fast.template, fast and fast.isa
+  s.strides = not fast or fast.strides == true
   s.knobs, s.why = knobs, why
   if fast and fast.pack then fast.pack(s) end
   if fast and s.kind == "pwconv" and (s.sh > 1 or s.sw > 1) then gather(plan, s) end

@@ -35,11 +35,7 @@ $-- for L3: in a whole network a layer's weights are not in L2 when it
 $-- starts.  `next` is a C expression for the distance in floats (0 in
 $-- the layer's last tile), or nil where there is no next tile.
 $local pf = knobs.pf == 1
-$local function next_span(last)
-$  if not pf or last == true then return nil end
-$  if last == false then return tostring(K * mr) end
-$  return string.format("(%s ? 0 : %d)", last, K * mr)
-$end
+$local function next_span(last) return pf and unless_last(last, tostring(K * mr)) or nil end
 $local last_full = last_tile("t", full_tiles, rest > 0)
 $-- The channel tail: `odd` pixels, `group` register tiles at a time, each
 $-- tile's mr channels in cv vectors (registers: accumulators, a weight

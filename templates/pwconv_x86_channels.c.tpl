@@ -209,16 +209,18 @@ for (int k0 = 0; k0 < ${K}; k0 += ${kc}) {
   const int k_end = k0 + ${kc} < ${K} ? k0 + ${kc} : ${K};
 $    if pf then
 $      -- in the last tile, only where the next chunk is as long as this one
-$      local span, over = "(k_end - k0) * " .. MR, "k_end + (k_end - k0) > " .. K
-  const int pf_span = ${last == false and span or (last == true and "" or last .. " && ") .. over .. " ? 0 : " .. span};
+$      local stop = "k_end + (k_end - k0) > " .. K
+$      if last == false then stop = false elseif last ~= true then stop = last .. " && " .. stop end
+  const int pf_span = ${unless_last(stop, "(k_end - k0) * " .. MR)};
 $    end
 $    pixel_tiles(c0, channels, pf)
 }
 $  else
-$    if pf and last ~= true then
-  const int pf_span = ${last == false and tostring(K * MR) or (last .. " ? 0 : " .. K * MR)};
+$    local span = pf and unless_last(last, tostring(K * MR)) or nil
+$    if span then
+  const int pf_span = ${span};
 $    end
-$    pixel_tiles(c0, channels, pf and last ~= true)
+$    pixel_tiles(c0, channels, span ~= nil)
 $  end
 $end
 $if chunked then
