@@ -313,7 +313,7 @@ $    for r = 0, kh - 1 do
 $      local ih = {oh * sh + r * dh - pad.top, (oh + 1) * sh + r * dh - pad.top}
 $      local ok = {ih[1] >= 0 and ih[1] < x.H, two and ih[2] >= 0 and ih[2] < x.H}
 $      if ok[1] or ok[2] then
-$        local lanes_of = {}
+$        local lanes_of, reached = {}, false
 $        for c = 0, kw - 1 do
 $          local lanes, any = {}, false
 $          for k = 1, 2 do
@@ -321,9 +321,10 @@ $            for ow = cols[c].lo, cols[c].hi - 1 do
 $              if ok[k] then lanes[(k - 1) * y.W + ow], any = true, true end
 $            end
 $          end
-$          lanes_of[c] = any and lanes or nil
+$          lanes_of[c], reached = any and lanes or nil, reached or any
 $        end
-$        rows_in[#rows_in + 1] = {r = r, ih = ih, ok = ok, lanes_of = lanes_of}
+$        -- a row whose every column lies in the padding is not loaded
+$        if reached then rows_in[#rows_in + 1] = {r = r, ih = ih, ok = ok, lanes_of = lanes_of} end
 $      end
 $    end
 $    -- a column takes its partner's picks when it can in every row
