@@ -46,7 +46,8 @@ options:
                        depthwise -> 1x1 pairs where the depthwise output is), a
                        concat followed by a channel shuffle as one pass, and a
                        residual add in the epilogue of the 1x1 layer that makes one
-                       of its addends; all: every such chain too; off: layer by layer
+                       of its addends; all: every such chain too, and those with a
+                       grouped middle layer (ResNeXt's); off: layer by layer
   --layout L           nchw (default) or nhwc: the layout of NAME_forward's inputs and
                        outputs.  With nhwc (channels last, as images and most C code
                        hold pixels) the pass transposes its inputs to NCHW as its first

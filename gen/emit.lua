@@ -76,9 +76,16 @@ local function describe(s)
   end
   if s.kind == "block" then
     local a, mid, c = s.expand, s.middle, s.project
-    return string.format("fused block: %s%dx%d depthwise stride %d, 1x1 %d -> %d, in bands of %d output rows",
-      a and string.format("1x1 %d -> %d, ", a.C_in, a.C_out) or "", mid.kh, mid.kw, mid.sh, c.C_in, c.C_out,
-      s.knobs.band_rows)
+    local first = ""
+    if a and a.kind == "pwconv" then
+      first = string.format("1x1 %d -> %d, ", a.C_in, a.C_out)
+    elseif a then
+      first = string.format("%dx%d conv stride %d, %d -> %d, ", a.kh, a.kw, a.sh, a.C_in, a.C_out)
+    end
+    local filter = mid.kind == "gconv" and string.format("grouped (%d groups) %d -> %d", mid.groups, mid.C_in, mid.C_out)
+      or "depthwise"
+    return string.format("fused block: %s%dx%d %s stride %d, 1x1 %d -> %d%s, in bands of %d output rows",
+      first, mid.kh, mid.kw, filter, mid.sh, c.C_in, c.C_out, s.add and ", plus the residual x" or "", s.knobs.band_rows)
   end
   local parts = {family[s.kind]}
   if s.kh then
@@ -222,7 +229,7 @@ end
 local function fused_functions(s, whole_parts)
   local out, inst = {}, s.instances
   if whole_parts then
-    for _, p in ipairs(s.parts) do out[#out + 1] = layer_function(p) end
+    for _, p in ipairs(s.alone or s.parts) do out[#out + 1] = layer_function(p) end
   end
   if s.kind ~= "block" then
     for _, t in ipairs(s.slices or {s}) do out[#out + 1] = layer_function(t) end

@@ -28,7 +28,7 @@
 -- (and depthwise -> 1x1 pairs) made into blocks that run band by band
 -- (step kind "block": {parts = {expand, middle, project}} or {middle,
 -- project}; the same as step.expand (nil for a pair), step.middle,
--- step.project),
+-- step.project; step.add, the residual add it takes, or false),
 -- a concat read only by a channel shuffle made one pass (step kind
 -- "concat_shuffle": {parts = {concat, shuffle}}), a slice of whole
 -- channels read where it lies (plan.views), a residual add joined
@@ -253,7 +253,9 @@ end
 -- ---- blocks: [1x1 or conv ->] depthwise -> 1x1 over bands of rows ---------
 -- MobileNetV2's inverted residual and ShuffleNetV2's branch widen the
 -- channels six times (or keep them), filter each channel, and narrow them
--- again.  Layer by layer, the wide tensors go out to memory and come back
+-- again; ResNeXt's bottleneck does the same with a grouped convolution in
+-- the middle (a chain's only: a pair's bands read x in place, which
+-- takes channel strides that not every grouped kernel has).  Layer by layer, the wide tensors go out to memory and come back
 -- twice; as one step that makes a few output rows at a time, they live
 -- only in a band buffer that stays in L2.  The schedule picks the band's
 -- height (gen/schedule.lua) and emit writes the loop (gen/emit.lua).
@@ -274,43 +276,57 @@ local function expands(s)
   return plain_pointwise(s) or (s and s.kind == "conv" and #s.inputs == 1)
 end
 
--- Whether the block's output is added to its input right after it (an
--- inverted residual): layer by layer, that add would join the project
--- layer's epilogue, so the block is tuned as the chain with its add.
-local function adds_residual(a, c, sole_reader)
+-- The add of the block's output to its input right after it (an
+-- inverted residual), or nil.  The block takes it into its project
+-- layer's epilogue, band by band (the residual's rows are the input's
+-- rows at the output's offset), as a 1x1 layer alone would take it; the
+-- block is tuned as the chain with its add.
+local function residual_add(a, c, sole_reader)
   local r = sole_reader(c)
-  return r ~= nil and r.kind == "add" and #r.inputs == 2 and
-    (r.inputs[1] == a.inputs[1] or r.inputs[2] == a.inputs[1])
+  if r ~= nil and not c.act and r.kind == "add" and #r.inputs == 2 and
+      (r.inputs[1] == a.inputs[1] or r.inputs[2] == a.inputs[1]) then
+    return r
+  end
 end
 
 -- Whether the chain that starts with `a` runs as a block: mode "all"; a
 -- record of `tuned` for its key (band_rows = 0 there is layer by layer);
--- else where the tensor it keeps out of memory has FUSE_MIN_BYTES.
-local function wants_block(mode, key, tuned, kept)
+-- else where the tensor it keeps out of memory has FUSE_MIN_BYTES and
+-- the middle layer is depthwise.  A grouped middle's chain pays less: its
+-- layers run near the FMA peak with their tensors in L3, and in bands of
+-- a few rows they lose more than the memory traffic saves.  ResNeXt-50's
+-- five such chains (layer1, layer2.0, layer3.0) fused took the pass 1.6%
+-- longer, for an arena 0.8 MB smaller; the tuner fuses the ones that pay.
+local function wants_block(mode, key, tuned, kept, middle)
   local record = key and tuned and tuned[key]
   if not key then return false end
   if mode == "all" then return true end
   if record and record.knobs.band_rows then return record.knobs.band_rows > 0 end
-  return 4 * kept.C * kept.H * kept.W >= M.FUSE_MIN_BYTES
+  return middle.kind == "dwconv" and 4 * kept.C * kept.H * kept.W >= M.FUSE_MIN_BYTES
 end
 
 -- A block step of `parts`: {expand, middle, project}, or {middle,
 -- project} for a depthwise -> 1x1 pair (MobileNetV1's separable block),
--- whose band buffer takes the depthwise input's rows as they are.
-local function block_step(parts, key, residual, taken)
+-- whose band buffer takes the depthwise input's rows as they are; `add`:
+-- its residual add, or nil.  step.alone: the steps it is where it cannot
+-- run in bands, its parts and its add.
+local function block_step(parts, key, add, taken)
   local first, last = parts[1], parts[#parts]
   local fn = util.unique_c_names({first.fn .. "_block"}, taken)[1]
   taken[fn] = true
+  local alone = {table.unpack(parts)}
+  alone[#alone + 1] = add
   local layers, macs = {}, 0
-  for _, p in ipairs(parts) do
+  for _, p in ipairs(alone) do
     for _, l in ipairs(p.layers) do layers[#layers + 1] = l end
     macs = macs + p.macs
   end
+  local out = add or last
   return {name = fn, fn = fn, kind = "block", op = "block", layers = layers, file = first.file,
-    line = first.line, inputs = {first.inputs[1]}, output = last.output, x = first.x, y = last.y,
-    input_shapes = first.input_shapes, params = {}, macs = macs, parts = parts,
+    line = first.line, inputs = {first.inputs[1]}, output = out.output, x = first.x, y = out.y,
+    input_shapes = first.input_shapes, params = {}, macs = macs, parts = parts, alone = alone,
     expand = #parts == 3 and parts[1] or nil, middle = parts[#parts - 1], project = last,
-    tuning_key = key, adds_residual = residual}
+    tuning_key = key, add = add or false}
 end
 
 -- mode: "auto" (where the tensor the block keeps in its band buffers is
@@ -325,9 +341,10 @@ local function form_blocks(steps, outputs, mode, taken, tuned)
   -- a chain's depthwise layer is no pair's: the chain's record (or size)
   -- decides for all three layers, layer by layer included
   local parts_of, in_block, in_chain = {}, {}, {}
-  local function take(first, parts, key, residual)
-    parts_of[first] = {parts = parts, key = key, residual = residual}
+  local function take(first, parts, key, add)
+    parts_of[first] = {parts = parts, key = key, add = add}
     for _, p in ipairs(parts) do in_block[p] = true end
+    if add then in_block[add] = true end
   end
   -- Where two chains share a 1x1 layer (MobileNetV1 alternates depthwise
   -- and 1x1 layers, so its 1x1 layers end one chain and start the next),
@@ -336,7 +353,7 @@ local function form_blocks(steps, outputs, mode, taken, tuned)
   local chains = {}
   for i, a in ipairs(steps) do
     local b = expands(a) and sole_reader(a)
-    local c = b and b.kind == "dwconv" and sole_reader(b)
+    local c = b and (b.kind == "dwconv" or b.kind == "gconv") and sole_reader(b)
     if plain_pointwise(c) then chains[#chains + 1] = {a, b, c, order = i, bytes = a.y.C * a.y.H * a.y.W} end
   end
   table.sort(chains, function(p, q)
@@ -345,22 +362,22 @@ local function form_blocks(steps, outputs, mode, taken, tuned)
   end)
   for _, chain in ipairs(chains) do
     local a, b, c = chain[1], chain[2], chain[3]
-    local residual = adds_residual(a, c, sole_reader)
-    local key = not in_block[a] and not in_block[c] and tuning.block_key({a, b, c}, residual)
+    local add = residual_add(a, c, sole_reader)
+    local key = not in_block[a] and not in_block[c] and tuning.block_key({a, b, c}, add ~= nil)
     if key then in_chain[b] = true end
-    if wants_block(mode, key, tuned, a.y) then take(a, {a, b, c}, key, residual) end
+    if wants_block(mode, key, tuned, a.y, b) then take(a, {a, b, c}, key, add) end
   end
   for _, b in ipairs(steps) do
     local c = b.kind == "dwconv" and not in_chain[b] and sole_reader(b)
-    local residual = plain_pointwise(c) and adds_residual(b, c, sole_reader)
-    local key = plain_pointwise(c) and not in_block[c] and tuning.block_key({b, c}, residual)
-    if wants_block(mode, key, tuned, b.y) then take(b, {b, c}, key, residual) end
+    local add = plain_pointwise(c) and residual_add(b, c, sole_reader) or nil
+    local key = plain_pointwise(c) and not in_block[c] and tuning.block_key({b, c}, add ~= nil)
+    if wants_block(mode, key, tuned, b.y, b) then take(b, {b, c}, key, add) end
   end
   local out = {}
   for _, s in ipairs(steps) do
     local block = parts_of[s]
     if block then
-      out[#out + 1] = block_step(block.parts, block.key, block.residual, taken)
+      out[#out + 1] = block_step(block.parts, block.key, block.add, taken)
     elseif not in_block[s] then
       out[#out + 1] = s
     end
@@ -654,7 +671,7 @@ end
 -- this target: the stem then runs whole, before the pair.
 function M.pair_of(s, taken)
   local mid, c = s.middle, s.project
-  local pair = block_step({mid, c}, tuning.block_key({mid, c}, false), false, taken)
+  local pair = block_step({mid, c}, tuning.block_key({mid, c}, s.add and true or false), s.add or nil, taken)
   if s.thread_fns then
     pair.thread_fns = {}
     for t = 1, #s.thread_fns do pair.thread_fns[t] = thread_fn(pair, t - 1, taken) end
@@ -673,8 +690,8 @@ local function split_for_threads(steps, threads, taken)
       -- where the schedule runs the parts one by one after all (a 1x1
       -- kernel that takes no bands, or adds no residual), they are cut as
       -- any layer is
-      split_for_threads(s.parts, threads, taken)
-      for _, p in ipairs(s.parts) do
+      split_for_threads(s.alone or s.parts, threads, taken)
+      for _, p in ipairs(s.alone or s.parts) do
         p.cut_if_alone, p.slices, p.pixel_slices = {slices = p.slices, pixel_slices = p.pixel_slices}, nil, nil
       end
     end

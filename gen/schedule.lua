@@ -204,7 +204,7 @@ end
 -- Input rows that a band of R output rows reads.
 local function rows_in(mid, R) return (R - 1) * mid.sh + (mid.kh - 1) * mid.dh + 1 end
 
-local function band_bytes(mid, R) return 4 * mid.x.C * (rows_in(mid, R) * mid.x.W + R * mid.y.W) end
+local function band_bytes(mid, R) return 4 * (mid.x.C * rows_in(mid, R) * mid.x.W + mid.y.C * R * mid.y.W) end
 
 -- A depthwise -> 1x1 pair's bands read x in place, so its one band buffer
 -- is the depthwise output, and that pays kept near L1: on MobileNetV2's
@@ -373,15 +373,21 @@ local function plan_bands(plan, s, target)
   local m = instance(mid, {fn = name(mid.fn .. "_band"), part = mid, block_fn = s.fn, x = {C = mid.x.C, H = RI, W = mid.x.W},
     y = {C = mid.y.C, H = R, W = mid.y.W}, pad = pad, macs = mid.macs * R // mid.y.H})
   m.rows, m.cols = geometry.window(RI, mid.x.W, R, mid.y.W, mid.kh, mid.kw, mid.sh, mid.sw, pad, mid.dh, mid.dw)
-  -- the depthwise layer's own knobs, as far as a band takes them
+  -- the middle layer's own knobs, as far as a band takes them, on its
+  -- own kernel: its weights are packed for that one.  Where the band's
+  -- shape would take another (a grouped layer's band of a few rows is a
+  -- small image: x86's channel-vector kernel), it keeps the layer's
+  -- kernel and knobs, as the expand and project instances do.
   local want = {}
   for k, v in pairs(mid.knobs) do if k ~= "flat" then want[k] = v end end
   local knobs, why, fast = M.resolve(m, target, want, mid.why and "as the whole layer's")
   if not knobs then knobs, why, fast = M.resolve(m, target, {}) end
-  m.knobs, m.why, m.kernel = knobs, why, fast and fast.name or m.kind
-  m.template, m.isa = fast and fast.template, fast and fast.isa
+  if knobs and (fast and fast.name or m.kind) == mid.kernel then m.knobs, m.why = knobs, why end
+  -- the project layer writes its rows of y (adding those of the
+  -- residual, laid out as y, where the block takes its add)
   local p = instance(c, {fn = name(c.fn .. "_band"), part = c, block_fn = s.fn, x = {C = c.x.C, H = R, W = c.x.W},
-    y = {C = c.y.C, H = R, W = c.y.W}, y_stride = c.y.H * c.y.W, macs = c.macs * R // c.y.H})
+    y = {C = c.y.C, H = R, W = c.y.W}, y_stride = c.y.H * c.y.W, macs = c.macs * R // c.y.H,
+    residual = s.add and true or nil, act = s.add and s.add.act or c.act})
   -- a pair's bands without padding rows read x in place
   local in_place, padded = false, false
   for _, run in ipairs(runs) do
@@ -440,23 +446,27 @@ local function schedule_layer(plan, s, options)
   s.kernel = fast and fast.name or s.kind
   s.template, s.isa = fast and fast.template, fast and fast.isa
   s.strides = not fast or fast.strides == true
+  s.takes_residual = not fast or fast.residual == true
   s.knobs, s.why = knobs, why
   if fast and fast.pack then fast.pack(s) end
   if fast and s.kind == "pwconv" and (s.sh > 1 or s.sw > 1) then gather(plan, s) end
   return fast
 end
 
--- A block whose parts cannot run as bands on this target is its parts
--- again; where only its stem convolution cannot, the stem and then its
--- depthwise -> 1x1 pair.
+-- A block whose parts cannot run as bands on this target (or whose 1x1
+-- kernel cannot add its residual) is its layers again; where only its
+-- stem convolution cannot, the stem and then its depthwise -> 1x1 pair
+-- (a grouped middle makes no pair: gen/plan.lua).
 local function schedule_block(plan, s, options)
-  for _, p in ipairs(s.parts) do schedule_layer(plan, p, options) end
+  for _, p in ipairs(s.alone) do schedule_layer(plan, p, options) end
   if s.expand and s.expand.kind ~= "pwconv" and not takes_bands(s.expand) then
+    if s.middle.kind ~= "dwconv" then return s.alone end
     local list = schedule_block(plan, plan_stage.pair_of(s, plan.taken_names), options)
     table.insert(list, 1, s.expand)
     return list
   end
-  if not ((not s.expand or takes_bands(s.expand)) and takes_bands(s.project)) then return s.parts end
+  if not ((not s.expand or takes_bands(s.expand)) and takes_bands(s.project)) then return s.alone end
+  if s.add and not s.project.takes_residual then return s.alone end
   local given = (options.overrides or {})[s.name] or {}
   for knob in pairs(given) do
     if knob ~= "band_rows" then util.usage("--knob %s:%s: a block's one knob is band_rows", s.name, knob) end
@@ -476,7 +486,7 @@ local function schedule_block(plan, s, options)
   s.kernel = "block"
   plan_bands(plan, s, options.target or "generic")
   -- a depthwise layer that reads only padding never needs its input rows
-  if not s.instances.reads_x then return s.parts end
+  if not s.instances.reads_x then return s.alone end
   return {s}
 end
 

@@ -83,6 +83,7 @@ function M.summary(graph, plan)
     if s.kind == "block" then
       local names, mid = {}, s.middle
       for i, p in ipairs(s.parts) do names[i] = p.name end
+      if s.add then names[#names] = names[#names] .. " + " .. s.add.name end
       local kept = util.shape_string({N = 1, C = mid.y.C, H = mid.y.H, W = mid.y.W})
       if s.expand then kept = util.shape_string({N = 1, C = mid.x.C, H = mid.x.H, W = mid.x.W}) .. " and " .. kept end
       lines[#lines + 1] = string.format("fused block %s: %s in bands of %d rows; %s live%s in %s bytes of scratch",
@@ -99,6 +100,7 @@ function M.summary(graph, plan)
   local joined = {}
   for _, s in ipairs(plan.steps) do
     if s.residual then joined[#joined + 1] = string.format("%s into %s", s.parts[2].name, s.parts[1].name) end
+    if s.add then joined[#joined + 1] = string.format("%s into %s (in %s)", s.add.name, s.project.name, s.name) end
   end
   if #joined > 0 then
     lines[#lines + 1] = string.format("residual adds in the 1x1 layer's epilogue (%d): %s", #joined,

@@ -186,9 +186,13 @@ local function chain_of(block, name)
       last = "a" .. i
     end
   end
-  if block.adds_residual then
+  if block.add then
     items[#items + 1] = item("add", "sum", {from = {last, "x"}})
     last = "sum"
+    if block.add.act then
+      items[#items + 1] = item(block.add.act, "sum_act", {from = last})
+      last = "sum_act"
+    end
   end
   return {name = name, file = "convgen --tune", line = block.name, options = {outputs = {last}}, items = items}
 end

@@ -1,4 +1,5 @@
-$-- A fused block: 1x1 expand -> depthwise -> 1x1 project, band by band.
+$-- A fused block: 1x1 expand -> depthwise -> 1x1 project, band by band
+$-- (or a grouped convolution in the depthwise layer's place: ResNeXt's).
 $-- Each band makes R output rows of the project layer.  It needs RI rows
 $-- of the expand layer's output (the depthwise window's reach), kept in
 $-- `wide` as [channel][RI rows][W]: the rows the band before already
@@ -12,6 +13,8 @@ $-- A depthwise -> 1x1 pair has no expand layer: its depthwise layer
 $-- reads the band's rows of x in place (instances.direct), or where
 $-- padding rows are among them, copies of them in `wide`; what stays out
 $-- of memory is the depthwise output.
+$-- Where the block takes its residual add, the project layer adds the
+$-- band's rows of x (x and y have one shape then) in its epilogue.
 $-- Every shape and offset is baked in; the schedule chose R.
 $local a, mid, c = #parts == 3 and parts[1] or nil, parts[#parts - 1], parts[#parts]
 $local R, RI = bands.R, bands.RI
@@ -67,6 +70,7 @@ $      per_channel(string.format("for (int i = %d; i < %d; ++i) w[i] = 0.0f;", f
 $    end
   ${instances.middle.fn}(wide, filtered);
 $  end
-  ${instances.project.fn}(filtered, ${plus("y", at(R * Wout, 0))});
+$  local residual = add and plus("x", at(R * Wout, 0)) .. ", " or ""
+  ${instances.project.fn}(filtered, ${residual}${plus("y", at(R * Wout, 0))});
 }
 $end

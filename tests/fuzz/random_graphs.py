@@ -185,7 +185,8 @@ class Builder:
 def random_block(rng, name):
     """input -> [a layer] -> [1x1 or stem ->] depthwise -> 1x1 [-> add];
     returns (spec, band knob or None).  Without the layer in brackets it is
-    a depthwise -> 1x1 pair, whose bands read the input in place.  A stem is
+    a depthwise -> 1x1 pair, whose bands read the input in place; with it,
+    the middle may be a grouped convolution instead.  A stem is
     a convolution whose band rows read the input rows their windows reach;
     one of 8 or more channels may take a kernel that runs no bands (x86's
     channel-vector one), and then runs alone before its pair: such a case
@@ -220,26 +221,45 @@ def random_block(rng, name):
             src = b.unary(expand, rng.choice(["relu", "relu6", "hardswish"]))
     k = rng.choice([1, 3, 3, 3, 5, 7])
     s, d = rng.choice([1, 1, 2, 3]), rng.choice([1, 1, 1, 2])
+    # an inverted residual (the block takes the add): odds of 1 in 20 by chance
+    # alone, so a quarter of the non-stem chains keep their shape on purpose
+    residual = not stem and rng.random() < 0.25
+    if residual:
+        s = 1
     reach = d * (k - 1) + 1
-    if rng.random() < 0.5 and h + 2 * (reach // 2) >= reach and w + 2 * (reach // 2) >= reach:
+    if (residual or rng.random() < 0.5) and h + 2 * (reach // 2) >= reach and w + 2 * (reach // 2) >= reach:
         pt = pb = pl = pr = reach // 2          # "same" padding, as the networks have it
     else:
         pt, pb = b.pad_fitting(h, reach)
         pl, pr = b.pad_fitting(w, reach)
-    b.emit('dwconv "%s" {k = %d, stride = %d, dilation = %d, pad = {top = %d, bottom = %d, left = %d, right = %d}, '
-           'bias = %s, from = "%s"}' % (mid, k, s, d, pt, pb, pl, pr, rng.choice(["true", "false"]), src))
+    # a chain's middle may be grouped instead (ResNeXt's bottleneck), and
+    # change the channel count; a pair's is depthwise
+    groups = [g for g in divisors(wide) if 1 < g < wide]
+    mid_out = wide
+    if not pair and groups and k > 1 and rng.random() < 0.3:   # a 1x1 one is a grouped 1x1 layer
+        g = rng.choice(groups)
+        mid_out = rng.choice([wide, 2 * wide])
+        b.emit('conv "%s" {out = %d, k = %d, stride = %d, dilation = %d, groups = %d, '
+               'pad = {top = %d, bottom = %d, left = %d, right = %d}, bias = %s, from = "%s"}'
+               % (mid, mid_out, k, s, d, g, pt, pb, pl, pr, rng.choice(["true", "false"]), src))
+    else:
+        b.emit('dwconv "%s" {k = %d, stride = %d, dilation = %d, pad = {top = %d, bottom = %d, left = %d, right = %d}, '
+               'bias = %s, from = "%s"}' % (mid, k, s, d, pt, pb, pl, pr, rng.choice(["true", "false"]), src))
     oh, ow = (h + pt + pb - reach) // s + 1, (w + pl + pr - reach) // s + 1
-    b.shapes[mid] = (wide, oh, ow)
+    b.shapes[mid] = (mid_out, oh, ow)
     src = mid
     if rng.random() < 0.6:
         src = b.unary(mid, rng.choice(["relu", "relu6"]))
     same = (c, oh, ow) == b.shapes[block_in]     # a residual adds the block's input
-    out = c if same and rng.random() < 0.6 else rng.randint(1, 24)
+    out = c if same and (residual or rng.random() < 0.6) else rng.randint(1, 24)
     b.emit('pwconv "%s" {out = %d, from = "%s"}' % (project, out, src))
     cur = project
-    if out == c and same and rng.random() < 0.7:
+    if out == c and same and (residual or rng.random() < 0.7):
         cur = b.fresh("add")
         b.emit('add "%s" {from = {"%s", "%s"}}' % (cur, project, block_in))
+        b.shapes[cur] = b.shapes[block_in]
+        if rng.random() < 0.3:   # ResNeXt's ReLU after the sum: added, then activated
+            cur = b.unary(cur, "relu")
     band = rng.choice(divisors(oh))
     batch = rng.choice([1, 1, 2])
     target = rng.choice(["", "", "avx2", "generic"])
