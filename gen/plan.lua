@@ -255,9 +255,10 @@ end
 -- channels six times (or keep them), filter each channel, and narrow them
 -- again; ResNeXt's bottleneck does the same with a grouped convolution in
 -- the middle (a chain's only: a pair's bands read x in place, which
--- takes channel strides that not every grouped kernel has).  Layer by layer, the wide tensors go out to memory and come back
--- twice; as one step that makes a few output rows at a time, they live
--- only in a band buffer that stays in L2.  The schedule picks the band's
+-- takes channel strides that not every grouped kernel has).  Layer by
+-- layer, the wide tensors go out to memory and come back twice; as one
+-- step that makes a few output rows at a time, they live only in a band
+-- buffer that stays in L2.  The schedule picks the band's
 -- height (gen/schedule.lua) and emit writes the loop (gen/emit.lua).
 
 -- Below this, the wide tensor fits in L2 beside everything else and the
@@ -668,10 +669,11 @@ end
 
 -- The depthwise -> 1x1 pair of block s, for the schedule to run when s's
 -- first layer (a stem convolution) finds no kernel that runs bands on
--- this target: the stem then runs whole, before the pair.
+-- this target: the stem then runs whole, before the pair, and s's add
+-- (whose residual is the stem's input, not the pair's) after it.
 function M.pair_of(s, taken)
   local mid, c = s.middle, s.project
-  local pair = block_step({mid, c}, tuning.block_key({mid, c}, s.add and true or false), s.add or nil, taken)
+  local pair = block_step({mid, c}, tuning.block_key({mid, c}, false), nil, taken)
   if s.thread_fns then
     pair.thread_fns = {}
     for t = 1, #s.thread_fns do pair.thread_fns[t] = thread_fn(pair, t - 1, taken) end

@@ -463,6 +463,8 @@ local function schedule_block(plan, s, options)
     if s.middle.kind ~= "dwconv" then return s.alone end
     local list = schedule_block(plan, plan_stage.pair_of(s, plan.taken_names), options)
     table.insert(list, 1, s.expand)
+    -- the add's residual is the stem's input, not the pair's: it runs after
+    list[#list + 1] = s.add or nil
     return list
   end
   if not ((not s.expand or takes_bands(s.expand)) and takes_bands(s.project)) then return s.alone end

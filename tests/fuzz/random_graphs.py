@@ -83,9 +83,10 @@ class Builder:
         self.shapes[name] = (out, oh, ow)
         return name
 
-    def stem_conv(self, name, src, out):
+    def stem_conv(self, name, src, out, same=False):
         """A convolution of `out` channels, never 1x1 (that would be a 1x1
-        layer): a network's stem.  Returns its output's height and width."""
+        layer): a network's stem; `same`: at stride 1, padded to keep its
+        input's height and width.  Returns its output's height and width."""
         rng = self.rng
         c, h, w = self.shapes[src]
         kh, kw = rng.choice([2, 3, 3, 5, 7]), rng.choice([1, 3, 3, 5])
@@ -94,6 +95,10 @@ class Builder:
         eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
         pt, pb = self.pad_fitting(h, eh)
         pl, pr = self.pad_fitting(w, ew)
+        if same:
+            sh = sw = 1
+            pt, pl = (eh - 1) // 2, (ew - 1) // 2
+            pb, pr = eh - 1 - pt, ew - 1 - pl
         self.emit('conv "%s" {out = %d, kh = %d, kw = %d, stride = {%d, %d}, dilation = {%d, %d}, '
                   'pad = {top = %d, bottom = %d, left = %d, right = %d}, bias = %s, from = "%s"}'
                   % (name, out, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, rng.choice(["true", "false"]), src))
@@ -194,6 +199,10 @@ def random_block(rng, name):
     b = Builder(rng, name)
     r = rng.random()
     pair, stem = r < 0.3, 0.3 <= r < 0.55
+    # an inverted residual (the block takes the add): odds of 1 in 20 by chance
+    # alone, so a quarter of the chains keep their shape on purpose (a stem's
+    # add reads the stem's input: where the stem runs alone, after the pair)
+    residual = rng.random() < 0.25
     block_in = b.input(rng.randint(2, 12), rng.randint(1, 19), rng.randint(1, 19))
     if rng.random() < 0.3:
         # a convolution before a pair would make it a three-part block
@@ -211,7 +220,7 @@ def random_block(rng, name):
             if wide >= 8 and rng.random() < 0.7:
                 wide = rng.randint(2, 7)
             knob_named = wide < 8
-            h, w = b.stem_conv(expand, block_in, wide)
+            h, w = b.stem_conv(expand, block_in, wide, same=residual)
         else:
             b.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}'
                    % (expand, wide, rng.choice(["true", "false"]), block_in))
@@ -221,9 +230,6 @@ def random_block(rng, name):
             src = b.unary(expand, rng.choice(["relu", "relu6", "hardswish"]))
     k = rng.choice([1, 3, 3, 3, 5, 7])
     s, d = rng.choice([1, 1, 2, 3]), rng.choice([1, 1, 1, 2])
-    # an inverted residual (the block takes the add): odds of 1 in 20 by chance
-    # alone, so a quarter of the non-stem chains keep their shape on purpose
-    residual = not stem and rng.random() < 0.25
     if residual:
         s = 1
     reach = d * (k - 1) + 1
