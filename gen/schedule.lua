@@ -445,6 +445,7 @@ local function schedule_layer(plan, s, options)
   end
   s.kernel = fast and fast.name or s.kind
   s.template, s.isa = fast and fast.template, fast and fast.isa
+  -- what its kernel's catalogue entry says it can do (kernels.lua)
   s.strides = not fast or fast.strides == true
   s.takes_residual = not fast or fast.residual == true
   s.knobs, s.why = knobs, why
@@ -499,14 +500,14 @@ end
 -- residual (NEON's), it is its two parts again.
 local function schedule_residual(plan, s, options)
   local conv, add = table.unpack(s.parts)
-  local fast = schedule_layer(plan, conv, options)
+  schedule_layer(plan, conv, options)
   schedule_layer(plan, add, options)
-  if fast and not fast.residual then return s.parts end
+  if not conv.takes_residual then return s.parts end
   -- with threads, its pixel slices (gen/plan.lua), each of which must
   -- take the layer's channel strides and add the residual too
   for _, t in ipairs(s.slices or {}) do
-    local sliced = schedule_layer(plan, t, options)
-    if not takes_bands(t) or (sliced and not sliced.residual) then return s.parts end
+    schedule_layer(plan, t, options)
+    if not (takes_bands(t) and t.takes_residual) then return s.parts end
   end
   s.unit, s.scratch = false, false
   if conv.unit then gather(plan, s) end
