@@ -72,11 +72,19 @@ def odd_size(rng, minimum):
     return n if n % 2 == 1 else n + 1
 
 
-def kernel_knobs(rng, target, pointwise, groups, sh, sw, pixels, c_out):
+def kernel_knobs(rng, target, pointwise, groups, sh, sw, pixels, c_out, c_in, kh, kw, w_out):
     """--knob values for layer c, valid for the kernel its target gives it."""
     if target in ("avx512", "avx2"):
         lanes, registers = (16, 32) if target == "avx512" else (8, 16)
         accumulators = registers - 4
+        # conv_channels (gen/kernels.lua's small_image and few_inputs)
+        k = c_in // groups * kh * kw
+        small = pixels < 4 * lanes or (lanes == 16 and w_out < lanes and pixels <= 256 and k >= 128)
+        few_inputs = groups == 1 and c_in <= 4 and k >= 128
+        if not pointwise and c_out // groups >= lanes and (small or few_inputs):
+            mv = rng.randint(1, min(4, -(-(c_out // groups) // lanes)))
+            knobs = ["c:mv=%d" % mv, "c:np=%d" % rng.randint(1, (registers - 1 - mv) // mv)]
+            return knobs + ["c:rowloop=%d" % (rng.randint(0, 1) if small else 1)]
         if pointwise and groups == 1:                          # strided too: gathered first
             if pixels < 4 * lanes and c_out >= 2 * lanes:     # vectors along channels
                 mv = rng.randint(1, 2)
@@ -212,7 +220,7 @@ def make_case(seed, index):
         h_out = (H + t + b - ext_h) // sh + 1
         w_out = (W + l + rt - ext_w) // sw + 1
         pointwise = kh == kw == 1 and sum(pads) == 0
-        knobs = kernel_knobs(rng, target, pointwise, groups, sh, sw, h_out * w_out, c_out)
+        knobs = kernel_knobs(rng, target, pointwise, groups, sh, sw, h_out * w_out, c_out, c_in, kh, kw, w_out)
         desc += " knobs " + ",".join(k[2:] for k in knobs)
     desc += " target " + target
 
