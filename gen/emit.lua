@@ -258,7 +258,8 @@ local function weight_arrays(plan, options)
   local out = {}
   for _, layer in ipairs(plan.layer_steps) do
     for _, s in ipairs(emitted_layers(layer, options)) do
-      for _, a in ipairs(arrays_of(s)) do
+      -- a slice that reads another's arrays (gen/schedule.lua) has none
+      for _, a in ipairs(s.weights_from and {} or arrays_of(s)) do
         local symbol = s.fn .. "_" .. a[1]
         out[#out + 1] = options.array and options.array(symbol, a[2]) or
           string.format("static CONVGEN_ALIGN const float %s[%d] = {\n%s};\n", symbol, #a[2], a[2]:format(8, "  "))

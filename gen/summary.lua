@@ -63,12 +63,19 @@ function M.summary(graph, plan)
   lines[#lines + 1] = string.format("net '%s': %d layers -> %d generated steps (%s)", graph.name, #graph.layers,
     #plan.steps, table.concat(kinds, ", "))
   local emitted, targeted = 0, {}
-  for _, s in ipairs(plan.layer_steps) do
-    -- a kernel that packs its weights emits the packed copy only
-    for name, t in pairs(s.params) do
-      if not (name == "weight" and s.params.packed) then emitted = emitted + #t end
+  for _, layer in ipairs(plan.layer_steps) do
+    -- a layer cut for threads is its slices, which may take another
+    -- kernel than the whole layer's, and may read another slice's arrays
+    local seen = {}
+    for _, s in ipairs(layer.slices or {layer}) do
+      -- a kernel that packs its weights emits the packed copy only
+      for name, t in pairs(s.weights_from and {} or s.params) do
+        if not (name == "weight" and s.params.packed) then emitted = emitted + #t end
+      end
+      if s.kernel ~= s.kind and not seen[s.kernel] then
+        seen[s.kernel], targeted[s.kernel] = true, (targeted[s.kernel] or 0) + 1
+      end
     end
-    if s.kernel ~= s.kind then targeted[s.kernel] = (targeted[s.kernel] or 0) + 1 end
   end
   local fast = {}
   for _, k in ipairs(util.keys_sorted(targeted)) do fast[#fast + 1] = string.format("%d %s", targeted[k], k) end
