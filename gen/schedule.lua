@@ -512,10 +512,9 @@ end
 
 -- Pixel slices of one layer read every weight of it.  Where a slice's
 -- arrays come out as the first slice's (one kernel, knobs that pack them
--- alike), it reads the first slice's (emit.lua's owner) and the file
--- holds one copy:
--- each thread reading its own copy made MobileNetV2's weights 13% larger
--- on 2 threads, and the threads' caches hold the same lines anyway.
+-- alike), it reads the first slice's (emit.lua's owner), and the file
+-- holds one copy: a copy a thread made MobileNetV2's weights 13% larger
+-- on 2 threads, for lines that both threads' caches hold anyway.
 local function same_params(a, b)
   for name, p in pairs(a) do
     local q = b[name]
