@@ -301,16 +301,19 @@ local function fresh_name(plan, base)
   return n
 end
 
--- Runs of alike bands among bands first..last, first being fresh; `a`:
--- the expand layer, nil for a pair.
-local function runs_of(mid, R, RI, first, last, a)
-  local runs = {}
+-- Bands first..last, first being fresh, as {R, RI, runs = runs of alike
+-- bands, reads_x: whether any of them reads rows of x (a stretch of
+-- bands whose windows reach only padding reads none)}; `a`: the expand
+-- layer, nil for a pair.
+local function bands_of(mid, R, RI, first, last, a)
+  local runs, reads_x = {}, false
   for b = first, last do
     local band = band_of(mid, R, RI, b, b == first, a)
     local run = runs[#runs]
     if run and run.band.key == band.key then run.last = b else runs[#runs + 1] = {first = b, last = b, band = band} end
+    reads_x = reads_x or band.n > 0
   end
-  return runs
+  return {R = R, RI = RI, runs = runs, reads_x = reads_x}
 end
 
 -- Block s's bands shared out among its threads (s.thread_fns, from
@@ -325,15 +328,14 @@ local function share_bands(s, R, RI)
     local first, last = bands * t // T, bands * (t + 1) // T - 1
     if last >= first then
       s.slices[#s.slices + 1] = instance(s, {fn = s.thread_fns[t + 1], thread = t, slices = false, band_range = {first, last},
-        bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, first, last, s.expand)}})
+        bands = bands_of(mid, R, RI, first, last, s.expand)})
     end
   end
 end
 
 -- step.bands = {R, RI, runs = {{first, last, band}...}}, runs of alike
 -- bands; step.instances = {expand = {[band.expand_key] = instance} (empty
--- for a pair), expand_keys = {key...} in order, reads_x: whether any band
--- reads rows of x (else its depthwise layer sees only padding), middle (on
+-- for a pair), expand_keys = {key...} in order, middle (on
 -- `wide`; a pair's only where padding rows are in its band), direct (a
 -- pair's middle on x in place), project};
 -- step.scratch: floats of the two band buffers (each
@@ -342,16 +344,13 @@ local function plan_bands(plan, s, target)
   local a, mid, c = s.expand, s.middle, s.project
   local R = s.knobs.band_rows
   local RI = rows_in(mid, R)
-  s.bands = {R = R, RI = RI, runs = runs_of(mid, R, RI, 0, mid.y.H // R - 1, a)}
+  s.bands = bands_of(mid, R, RI, 0, mid.y.H // R - 1, a)
   if s.thread_fns then share_bands(s, R, RI) end
   local function name(base) return fresh_name(plan, base) end
   local expand, keys = {}, {}
-  local runs, reads_x = {}, false
+  local runs = {}
   for _, t in ipairs(s.slices or {s}) do
-    for _, run in ipairs(t.bands.runs) do
-      runs[#runs + 1] = run
-      reads_x = reads_x or run.band.n > 0
-    end
+    for _, run in ipairs(t.bands.runs) do runs[#runs + 1] = run end
   end
   -- a pair's band buffer takes its rows straight from the input
   for _, run in ipairs(a and runs or {}) do
@@ -394,7 +393,7 @@ local function plan_bands(plan, s, target)
     if run.band.in_place then in_place = true else padded = true end
   end
   local direct = in_place and instance(m, {fn = name(mid.fn .. "_rows"), x_stride = mid.x.H * mid.x.W})
-  s.instances = {expand = expand, expand_keys = keys, reads_x = reads_x, middle = padded and m, direct = direct, project = p}
+  s.instances = {expand = expand, expand_keys = keys, middle = padded and m, direct = direct, project = p}
   s.hidden_floats = padded and mid.x.C * RI * mid.x.W or 0
   s.scratch = s.hidden_floats + mid.y.C * R * mid.y.W
   for _, t in ipairs(s.slices or {}) do t.scratch = s.scratch end
@@ -506,7 +505,7 @@ local function schedule_block(plan, s, options)
   s.kernel = "block"
   plan_bands(plan, s, options.target or "generic")
   -- a depthwise layer that reads only padding never needs its input rows
-  if not s.instances.reads_x then return s.alone end
+  if not s.bands.reads_x then return s.alone end
   return {s}
 end
 

@@ -32,19 +32,15 @@ for (int ch = 0; ch < ${Ch}; ++ch) {
   ${body}
 }
 $end
-$-- a pair's bands that read x in place never touch `wide`; a thread's
-$-- stretch of bands may read no row of x at all (every row its windows
-$-- reach is padding)
-$local uses_wide, reads_x = false, add and true or false
-$for _, run in ipairs(bands.runs) do
-$  uses_wide = uses_wide or not run.band.in_place
-$  reads_x = reads_x or run.band.in_place or run.band.n > 0
-$end
+$-- a pair's bands that read x in place never touch `wide`
+$local uses_wide = false
+$for _, run in ipairs(bands.runs) do uses_wide = uses_wide or not run.band.in_place end
 $if uses_wide then
 float *restrict wide = scratch;
 $end
 float *restrict filtered = scratch + ${hidden_floats};
-$if not reads_x then
+$-- a thread's stretch of bands may read no row of x (gen/schedule.lua)
+$if not (bands.reads_x or add) then
 (void)x;
 $end
 $for _, run in ipairs(bands.runs) do

@@ -77,7 +77,8 @@ def kernel_knobs(rng, target, pointwise, groups, sh, sw, pixels, c_out, c_in, kh
     if target in ("avx512", "avx2"):
         lanes, registers = (16, 32) if target == "avx512" else (8, 16)
         accumulators = registers - 4
-        # conv_channels (gen/kernels.lua's small_image and few_inputs)
+        # the channel-vector kernels' choice (gen/kernels.lua's small_image,
+        # with K the values summed per output, and few_inputs)
         k = c_in // groups * kh * kw
         small = pixels < 4 * lanes or (lanes == 16 and w_out < lanes and pixels <= 256 and k >= 128)
         few_inputs = groups == 1 and c_in <= 4 and k >= 128
@@ -86,7 +87,7 @@ def kernel_knobs(rng, target, pointwise, groups, sh, sw, pixels, c_out, c_in, kh
             knobs = ["c:mv=%d" % mv, "c:np=%d" % rng.randint(1, (registers - 1 - mv) // mv)]
             return knobs + ["c:rowloop=%d" % (rng.randint(0, 1) if small else 1)]
         if pointwise and groups == 1:                          # strided too: gathered first
-            if pixels < 4 * lanes and c_out >= 2 * lanes:     # vectors along channels
+            if small and c_out >= 2 * lanes:                   # vectors along channels
                 mv = rng.randint(1, 2)
                 most = (registers - (0 if target == "avx512" else 1) - mv) // mv
                 return ["c:mv=%d" % mv, "c:np=%d" % rng.randint(1, most), "c:kc=%d" % rng.randint(1, 9)]
