@@ -13,6 +13,8 @@ local host = require "host"
 local M = {}
 
 local VERSION = "0.1.0"
+-- --threads above this is refused: the C holds functions for every thread
+local MAX_THREADS = 256
 
 local usage_text = [[
 usage: convgen [options] SPEC
@@ -53,7 +55,7 @@ options:
                        hold pixels) the pass transposes its inputs to NCHW as its first
                        steps and its outputs back as its last; tensors of one pixel
                        or one channel are the same in both, and pass untouched
-  --threads N          run the forward pass on N threads (default 1): each layer is
+  --threads N          run the forward pass on N threads (1 to 256; default 1): each layer is
                        cut into N slices, one per thread (by output channels; a 1x1
                        layer with more pixels than output channels, by pixels; a fused
                        block, by stretches of its bands), and the threads meet after each
@@ -97,7 +99,7 @@ local function parse_args(args)
   end
   local function number(flag)
     local v = value(flag)
-    local n = math.tointeger(tonumber(v))
+    local n = v:match("^%d+$") and math.tointeger(tonumber(v))
     if not n or n < 1 then util.usage("option %s needs a positive integer, got '%s'", flag, v) end
     return n
   end
@@ -116,7 +118,10 @@ local function parse_args(args)
       if o.fuse ~= "auto" and o.fuse ~= "all" and o.fuse ~= "off" then
         util.usage("--fuse takes auto, all or off, got '%s'", o.fuse)
       end
-    elseif a == "--threads" then o.threads = number(a)
+    elseif a == "--threads" then
+      o.threads = number(a)
+      -- each thread has functions of its own in the C: past this, a typo
+      if o.threads > MAX_THREADS then util.usage("--threads takes 1 to %d, got %d", MAX_THREADS, o.threads) end
     elseif a == "--layout" then
       o.layout = value(a)
       if o.layout ~= "nchw" and o.layout ~= "nhwc" then util.usage("--layout takes nchw or nhwc, got '%s'", o.layout) end
@@ -130,6 +135,7 @@ local function parse_args(args)
       if not layer then util.usage("--knob takes LAYER:KNOB=N, got '%s'", v) end
       o.overrides[layer] = o.overrides[layer] or {}
       o.overrides[layer][knob] = math.tointeger(tonumber(n))
+      if not o.overrides[layer][knob] then util.usage("--knob %s: %s is too large", v, n) end
     elseif a == "--target" then
       o.target = value(a)
       local known = require("kernels").targets

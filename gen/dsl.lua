@@ -120,8 +120,17 @@ local function build_env(path)
     end
   end
 
-  env.math = copy_table(math, {randomseed = true, random = true})
-  env.string = copy_table(string, {dump = true})
+  -- what a library table leaves out says so, where the spec asks for it
+  local function library(name, t, except, why)
+    return setmetatable(copy_table(t, except), {__index = function(_, key)
+      if except[key] then
+        error(string.format("%s:%s: '%s.%s' is not available in a spec (%s)", path, spec_line(chunkname) or "?",
+          name, key, why), 0)
+      end
+    end})
+  end
+  env.math = library("math", math, {randomseed = true, random = true}, "a spec must describe the same net every time")
+  env.string = library("string", string, {dump = true}, "a spec's functions stay inside it")
   env.table = copy_table(table)
   for _, f in ipairs{"assert", "error", "ipairs", "pairs", "next", "select", "tonumber",
                      "tostring", "type", "rawequal", "rawlen"} do
@@ -145,15 +154,30 @@ local function build_env(path)
   end})
 end
 
+-- What a spec's (or tuning file's: `what`) error(...) raised, as a message
+-- that names the file: error("text", 0) has no position, error({}) no text.
+function M.error_text(path, value, what)
+  local text = type(value) == "string" and value or type(value) == "number" and tostring(value)
+  if not text then
+    return string.format("%s: the %s raised an error with %s, not a message", path, what or "spec",
+      value == nil and "no value" or "a " .. type(value))
+  end
+  if text:sub(1, #path + 1) ~= path .. ":" then text = path .. ": " .. text end
+  return text
+end
+
 -- limits = {instructions = n, memory = bytes, seconds = n or nil}
 function M.load_spec(path, source, limits)
   local env = build_env(path)
-  local chunk, err = load(source, "@" .. path, "t", env)
+  local parsed, chunk, err = pcall(load, source, "@" .. path, "t", env)
+  -- Lua's parser raises, rather than returns, "C stack overflow"
+  if not parsed then util.fail("%s: %s (expressions or tables nested too deeply?)", path, tostring(chunk)) end
   if not chunk then
     if source:sub(1, 4) == "\27Lua" then
       util.fail("%s: precompiled (binary) specs are not accepted; give the Lua source", path)
     end
-    util.fail("%s", err)
+    -- a parse error names the spec and line, but "C stack overflow" neither
+    util.fail("%s%s", M.error_text(path, err), err:find("stack overflow") and " (nested too deeply)" or "")
   end
   local ok, result, why = sandbox.run(chunk, limits.instructions, limits.memory, limits.seconds or 0,
     string.format("%s: the spec ran for more than %d s (a runaway string pattern?); raise it with --max-seconds\n",
@@ -166,7 +190,7 @@ function M.load_spec(path, source, limits)
       util.fail("%s: the spec used more than its %d MiB of memory; raise it with --max-memory", path, limits.memory >> 20)
     end
     if util.is_error(result) then error(result, 0) end
-    util.fail("%s", tostring(result))
+    util.fail("%s", M.error_text(path, result))
   end
   if type(result) ~= "table" or not result[NET] then
     util.fail("%s: a spec must return a net: return net \"name\" { ... } (it returned %s)", path, schema.show(result))

@@ -23,16 +23,36 @@
 /* Where templates/ files come from when --templates DIR is given. */
 static const char template_dir_key = 't';
 
+/* What a file that cannot be read to its end is, or NULL: a device such
+   as /dev/zero never ends, and a directory has no contents.  Pipes stay
+   readable, for `convgen <(make_spec)`. */
+static const char *unreadable_kind(FILE *f)
+{
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0) return NULL;
+  if (S_ISDIR(st.st_mode)) return "a directory";
+  if (S_ISCHR(st.st_mode)) return "a character device";
+  if (S_ISBLK(st.st_mode)) return "a block device";
+  return NULL;
+}
+
 /* host.read_file(path) -> contents | nil, message */
 static int host_read_file(lua_State *L)
 {
   const char *path = luaL_checkstring(L, 1);
   FILE *f = fopen(path, "rb");
+  const char *kind;
   luaL_Buffer b;
   size_t n;
   if (!f) {
     lua_pushnil(L);
     lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno));
+    return 2;
+  }
+  if ((kind = unreadable_kind(f)) != NULL) {
+    fclose(f);
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot read %s: it is %s, not a file", path, kind);
     return 2;
   }
   luaL_buffinit(L, &b);
@@ -121,18 +141,14 @@ static void discard_temporaries(char **tmps, int n)
 ** file and the previous outputs untouched.  What could make a rename fail
 ** (a directory in the way, no write permission in the directory) is found
 ** before the first rename; rename within one directory does not otherwise
-** fail short of an I/O error.
+** fail short of an I/O error.  Ctrl-C and kill wait until the files are
+** in place or cleaned up (host_write_files), so neither leaves a
+** temporary or some of the outputs behind.
 */
-static int host_write_files(lua_State *L)
+static int write_files(lua_State *L, int n)
 {
-  int n, i;
+  int i;
   char **tmps;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  n = (int)luaL_len(L, 1) / 2;
-  for (i = 1; i <= 2 * n; i++) {      /* check arguments before touching disk */
-    luaL_argcheck(L, lua_geti(L, 1, i) == LUA_TSTRING, 1, "paths and contents must be strings");
-    lua_pop(L, 1);
-  }
   for (i = 0; i < n; i++) {           /* a rename over a directory would fail late */
     struct stat st;
     lua_geti(L, 1, 2 * i + 1);                      /* stack: tbl, path */
@@ -178,6 +194,26 @@ static int host_write_files(lua_State *L)
   }
   lua_pushboolean(L, 1);
   return 1;
+}
+
+static int host_write_files(lua_State *L)
+{
+  sigset_t blocked, old;
+  int n, i, results;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  n = (int)luaL_len(L, 1) / 2;
+  for (i = 1; i <= 2 * n; i++) {      /* check arguments before touching disk */
+    luaL_argcheck(L, lua_geti(L, 1, i) == LUA_TSTRING, 1, "paths and contents must be strings");
+    lua_pop(L, 1);
+  }
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGHUP);
+  sigprocmask(SIG_BLOCK, &blocked, &old);
+  results = write_files(L, n);
+  sigprocmask(SIG_SETMASK, &old, NULL);   /* a signal that came meanwhile acts now */
+  return results;
 }
 
 static int write_stream(lua_State *L, FILE *f)

@@ -47,8 +47,10 @@ end
 
 local function integers(t) return t.data_type == INT64 or t.data_type == INT32 end
 
--- A constant the importer can compute with: a known type, values present.
+-- A constant the importer can compute with: there (an input left out or
+-- named "" is not), of a known type, values present.
 local function usable(t, what, fail)
+  if not t then fail("%s is missing", what) end
   if not TYPE_NAMES[t.data_type] or t.values == nil then
     fail("%s has ONNX data type %d; convgen folds int32, int64, float32 and float64 constants", what, t.data_type)
   end
@@ -56,6 +58,7 @@ local function usable(t, what, fail)
 end
 
 local function int_list(t, what, fail)
+  if not t then fail("%s is missing", what) end
   if not integers(t) then fail("%s must be integers (int64), got data type %d", what, t.data_type) end
   return t.values
 end
@@ -132,7 +135,8 @@ function M.shape_of(dims, attr)
   return M.make(INT64, {#out}, out)
 end
 
-function fold.Shape(inputs, attr)
+function fold.Shape(inputs, attr, fail)
+  if not inputs[1] then fail("input 1 is missing") end
   return {M.shape_of(inputs[1].dims, attr)}
 end
 

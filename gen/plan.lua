@@ -918,6 +918,13 @@ function M.plan(graph, options)
     for t = 0, options.threads - 1 do reserved[plan.prefix .. "_thread" .. t] = true end
   end
   for act in pairs(activations) do reserved["act_" .. act] = true end
+  -- the header's macros, which the C file includes
+  reserved[(plan.prefix .. "_WORKSPACE_FLOATS"):upper()] = true
+  for _, list in ipairs{plan.inputs, plan.outputs} do
+    for _, io in ipairs(list) do
+      for _, d in ipairs{"N", "C", "H", "W", "SIZE"} do reserved[(plan.prefix .. "_" .. io.cname .. "_" .. d):upper()] = true end
+    end
+  end
   local fns = function_names(steps, reserved)
   name_parameters(plan, fns, reserved)
   local taken = {}

@@ -247,7 +247,7 @@ end
 
 local function check_block(s, R)
   local H = s.middle.y.H
-  if H % R ~= 0 then
+  if R < 1 or H % R ~= 0 then
     return string.format("%s:band_rows=%d: it must divide the block's %d output rows (%s)", s.name, R, H,
       table.concat(divisors(H), ", "))
   end
@@ -497,11 +497,11 @@ local function schedule_block(plan, s, options)
   local rows = record and record.knobs.band_rows
   if record and not (rows and rows > 0 and s.middle.y.H % rows == 0) then record = nil end
   if record then given = {band_rows = rows} end
+  local problem = given.band_rows and check_block(s, given.band_rows)
+  if problem then util.usage("--knob %s", problem) end
   local d = block_knobs(s, given, s.thread_fns and #s.thread_fns or 1)
   s.knobs = {band_rows = d.band_rows[1]}
   s.why = {band_rows = record and record.why or given.band_rows and "set by --knob" or d.band_rows[2]}
-  local problem = check_block(s, s.knobs.band_rows)
-  if problem then util.usage("--knob %s", problem) end
   s.kernel = "block"
   plan_bands(plan, s, options.target or "generic")
   -- a depthwise layer that reads only padding never needs its input rows

@@ -103,13 +103,15 @@ end
 -- The entries of the tuning file at `path` (text `source`); errors name
 -- the file and the line or entry.
 function M.parse(path, source)
-  local chunk, err = load(source, "@" .. path, "t", {})
-  if not chunk then util.fail("%s", err) end
+  local parsed, chunk, err = pcall(load, source, "@" .. path, "t", {})
+  -- Lua's parser raises, rather than returns, "C stack overflow"
+  if not parsed then util.fail("%s: %s (tables nested too deeply?)", path, tostring(chunk)) end
+  if not chunk then util.fail("%s", require("dsl").error_text(path, err, "tuning file")) end
   local ok, result, why = sandbox.run(chunk, 100000000, 256 << 20, 10,
     string.format("%s: the tuning file ran for more than 10 s; it should be a plain table\n", path))
   if not ok then
     if why then util.fail("%s: the tuning file ran past its %s limit; it should be a plain table", path, why) end
-    util.fail("%s", tostring(result))
+    util.fail("%s", require("dsl").error_text(path, result, "tuning file"))
   end
   if type(result) ~= "table" then
     util.fail("%s: a tuning file returns a table of entries (it returned a %s)", path, type(result))

@@ -81,9 +81,17 @@ for w in ([[main fpclassify isfinite isinf isnan isnormal signbit isgreater
   c_keywords[w] = true
 end
 
--- A C identifier for a name: "features.0.0" -> "features_0_0".
+-- Names the generated file uses for its own: the forward pass's arena and
+-- batch loop, what its headers declare, its alignment macro.
+for w in ([[arena n workspace NULL size_t abs labs memcpy memmove memset
+  CONVGEN_ALIGN]]):gmatch("%S+") do
+  c_keywords[w] = true
+end
+
+-- A C identifier for a name: "features.0.0" -> "features_0_0".  Leading
+-- underscores go: such names are the compiler's (_mm512_fmadd_ps).
 function M.c_name(name)
-  local id = name:gsub("[^%w_]", "_")
+  local id = name:gsub("[^%w_]", "_"):gsub("^_+", "")
   if id:match("^%d") or c_keywords[id] or id == "" then id = "l_" .. id end
   return id
 end

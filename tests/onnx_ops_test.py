@@ -365,10 +365,20 @@ REFUSALS = [
 ]
 
 
-def refusals():
+# Malformed graphs, which the ONNX checker rejects too, in the same form:
+# constants folded with an input left out (found by fuzzing: a traceback).
+MALFORMED = [
+    ("add_of_one_constant", "Add", [1, 4, 8, 8],
+     lambda g: (g("Add", g.const([1, 4, 8, 8])), g("Relu", "x"))[1], "input 2 is missing", 13),
+    ("reshape_without_shape", "Reshape", [1, 4, 8, 8],
+     lambda g: (g("Reshape", g.const([1, 4, 8, 8])), g("Relu", "x"))[1], "shape is missing", 13),
+]
+
+
+def refusals(cases=REFUSALS):
     """(name, model, what stderr must hold)."""
     out = []
-    for name, op, out_shape, build, mention, opset in REFUSALS:
+    for name, op, out_shape, build, mention, opset in cases:
         g = Graph(opset)
         out.append((name, g.model(build(g), [1, 4, 8, 8], out_shape), [" node ", f"({op})", mention] if op else [mention]))
     return out
@@ -459,6 +469,7 @@ def main():
     build_cases()
     jobs = [(check_case, (args, *c)) for c in CASES if valid(c[0], c[1])]
     jobs += [(check_refusal, (args, *c)) for c in refusals() if valid(c[0], c[1])]
+    jobs += [(check_refusal, (args, *c)) for c in refusals(MALFORMED)]
     # Compiling dominates: run the cases in parallel, report in order.
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for status, name, details in pool.map(lambda job: job[0](*job[1]), jobs):

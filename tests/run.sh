@@ -671,6 +671,56 @@ sb=specs/shufflenet_v2_block.lua
 expect "--fuse with a mode it lacks" 2 "--fuse takes auto, all or off" -- $cg --fuse some $sb
 expect "--threads 0" 2 "option --threads needs a positive integer" -- $cg --threads 0 $sb
 expect "--threads with --tune" 2 "leave out --threads" -- $cg --tune --threads 2 $sb
+# found by fuzzing: each was a traceback, a hang or silence before
+expect "--threads past its limit" 2 "--threads takes 1 to 256" -- timeout 20 $cg --threads 2147483647 $sb
+expect "--threads with a leading space" 2 "positive integer" -- $cg --threads " 2" $sb
+expect "--knob band_rows=0" 2 "band_rows=0: it must divide the block's 28 output rows" -- \
+  $cg --fuse all --knob u2_pw1_block:band_rows=0 $sb
+expect "--knob with a value past 64 bits" 2 "is too large" -- $cg --knob pw:mr=9223372036854775808 $ds
+expect "a spec that is a character device" 1 "/dev/zero: it is a character device, not a file" -- timeout 20 $cg /dev/zero
+expect "--weights that is a character device" 1 "it is a character device" -- timeout 20 $cg --weights /dev/zero $ds
+printf 'return %s1%s\n' "$(printf '(%.0s' $(seq 300))" "$(printf ')%.0s' $(seq 300))" >"$D/nested.lua"
+expect "a spec nested past the parser's depth" 1 "$D/nested.lua: C stack overflow (nested too deeply)" -- $cg "$D/nested.lua"
+printf 'error({})\n' >"$D/raise_table.lua"
+expect "a spec raising a table" 1 "$D/raise_table.lua: the spec raised an error with a table, not a message" -- \
+  $cg "$D/raise_table.lua"
+printf 'error("boom", 0)\n' >"$D/raise_level0.lua"
+expect "a spec raising a message with no position" 1 "$D/raise_level0.lua: boom" -- $cg "$D/raise_level0.lua"
+printf 'local k = math.random(1, 3)\n' >"$D/random.lua"
+expect "math.random in a spec" 1 "$D/random.lua:1: 'math.random' is not available in a spec" -- $cg "$D/random.lua"
+# names the generated file uses itself, or its headers do, as layer and input names: renamed
+for nm in arena n NULL size_t memcpy CONVGEN_ALIGN T_X_SIZE _mm512_fmadd_ps; do
+  for names in "$nm c" "x $nm"; do
+    set -- $names
+    printf 'return net "t" {input "%s" {C = 8, H = 6, W = 6}, conv "%s" {out = 8, k = 3, pad = 1}, relu "r" {}}\n' \
+      "$1" "$2" >"$D/names.lua"
+    if $cg -o "$D/names" "$D/names.lua" 2>"$D/names.err" && cc $NET_WARN -c "$D/names.c" -o "$D/names.o" 2>>"$D/names.err"; then
+      pass
+    else
+      fail "an input named $1 and a layer named $2: the C compiles" "$(head -c 600 "$D/names.err")"
+    fi
+  done
+done
+# Ctrl-C while -o writes: the outputs are written whole first (or not at all), never a temporary
+if [ -x "$PY" ]; then
+  if $PY - "$cg" "$D/interrupted" specs/mobilenet_v2.lua <<'PYEOF' >"$D/interrupt.log" 2>&1
+import glob, os, signal, subprocess, sys, time
+convgen, out, spec = sys.argv[1:4]
+for f in glob.glob(out + "*"):
+    os.remove(f)
+p = subprocess.Popen(convgen.split() + ["-o", out, spec])
+while p.poll() is None and not glob.glob(out + ".[ch].*"):
+    time.sleep(0.0005)
+sent = p.poll() is None
+if sent:
+    p.send_signal(signal.SIGINT)
+p.wait()
+left = sorted(glob.glob(out + "*"))
+print("signalled during the write" if sent else "finished first", left)
+sys.exit(0 if not glob.glob(out + ".[ch].*") and left in ([], [out + ".c", out + ".h"]) else 1)
+PYEOF
+  then pass; else fail "Ctrl-C during -o leaves no temporary and no partial set of outputs" "$(tail -n 3 "$D/interrupt.log")"; fi
+fi
 # --threads 2 on the block spec: its wide tensors are under 1 MiB, so no blocks; its 1x1 layers
 # have more pixels than output channels, so they are cut by pixels, the depthwise ones by
 # channels; the concat-and-shuffles by pixels too, and the two slices are no steps at all
