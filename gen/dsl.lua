@@ -170,7 +170,8 @@ end
 function M.load_spec(path, source, limits)
   local env = build_env(path)
   local parsed, chunk, err = pcall(load, source, "@" .. path, "t", env)
-  -- Lua's parser raises, rather than returns, "C stack overflow"
+  -- under pcall, not the driver's handler, a parse that overflows the C
+  -- stack returns its message (below) instead of one with a traceback
   if not parsed then util.fail("%s: %s (expressions or tables nested too deeply?)", path, tostring(chunk)) end
   if not chunk then
     if source:sub(1, 4) == "\27Lua" then

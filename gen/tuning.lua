@@ -104,7 +104,8 @@ end
 -- the file and the line or entry.
 function M.parse(path, source)
   local parsed, chunk, err = pcall(load, source, "@" .. path, "t", {})
-  -- Lua's parser raises, rather than returns, "C stack overflow"
+  -- under pcall, not the driver's handler, a parse that overflows the C
+  -- stack returns its message instead of one with a traceback
   if not parsed then util.fail("%s: %s (tables nested too deeply?)", path, tostring(chunk)) end
   if not chunk then util.fail("%s", require("dsl").error_text(path, err, "tuning file")) end
   local ok, result, why = sandbox.run(chunk, 100000000, 256 << 20, 10,
