@@ -181,6 +181,10 @@ local function parse_args(args)
   if o.weights_bin and not (o.output and (o.reference or o.bench or modes == 0)) then
     util.usage("--weights-bin writes PATH.bin beside the C: it needs -o PATH, and a net, --bench or --reference")
   end
+  -- -o "" or -o dir/ would write the hidden files .c and .h
+  if o.output and not o.output:gsub("%.c$", ""):gsub("%.lua$", ""):match("[^/]$") then
+    util.usage("-o '%s' names no file: -o PATH writes PATH.c and PATH.h (PATH.lua with --emit-spec)", o.output)
+  end
   -- the C names PATH.bin in an assembler string
   if (o.weights_bin or o.reference) and o.output and o.output:find('["\\\n]') then
     util.usage("-o %s: the path of a .bin file the assembler reads cannot hold a quote, backslash or newline",

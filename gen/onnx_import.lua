@@ -299,8 +299,8 @@ function import.Clip(ctx, node)
   if hi_t then hi = scalar(ctx, node, hi_t, "max") end
   local op = (lo == 0 and hi == 6 and "relu6") or (lo == 0 and (hi == nil or hi == math.huge) and "relu")
   if not op then
-    node_fail(ctx, node, "Clip(%s, %s) is not supported: convgen has Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU)",
-      tostring(lo), tostring(hi))
+    node_fail(ctx, node, "Clip(%g, %g) is not supported: convgen has Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU)",
+      lo or -math.huge, hi or math.huge)
   end
   add_layer(ctx, node, op, layer_name(ctx, node), {})
 end
@@ -718,8 +718,12 @@ local function add_inputs(ctx, graph, net)
       if input.elem_type ~= FLOAT then util.fail("%s has element type %d; convgen takes float32 inputs", where, input.elem_type) end
       if not d or #d ~= 4 then util.fail("%s is not 4-D (N x C x H x W)", where) end
       for i = 1, 4 do
-        if math.type(d[i]) ~= "integer" or d[i] < 1 then
-          util.fail("%s has a dynamic or unknown dimension %d ('%s'); export with fixed shapes", where, i, tostring(d[i]))
+        if type(d[i]) == "string" then
+          util.fail("%s has a symbolic dimension %d ('%s'); export with fixed shapes", where, i, d[i])
+        elseif math.type(d[i]) ~= "integer" then
+          util.fail("%s has an unknown dimension %d; export with fixed shapes", where, i)
+        elseif d[i] < 1 then
+          util.fail("%s has dimension %d of size %d", where, i, d[i])
         end
       end
       if net.options.batch and net.options.batch ~= d[1] then
@@ -748,11 +752,51 @@ local function supported_ops()
   return names
 end
 
+-- How many inputs and outputs each op takes in opsets 11-17 (ONNX's
+-- Operators.md): {fewest inputs, most inputs, most outputs}.  Checked
+-- before a node is read, so that Relu(x, x) or a Conv with no weight is
+-- refused by count rather than half-imported or met as a missing value.
+local MANY = math.huge
+local ARITY = {
+  Add = {2, 2, 1}, Sub = {2, 2, 1}, Mul = {2, 2, 1}, Div = {2, 2, 1}, Sum = {1, MANY, 1},
+  Conv = {2, 3, 1}, BatchNormalization = {5, 5, 5}, Clip = {1, 3, 1}, Pad = {2, 3, 1},
+  Relu = {1, 1, 1}, Sigmoid = {1, 1, 1}, HardSwish = {1, 1, 1}, HardSigmoid = {1, 1, 1},
+  GlobalAveragePool = {1, 1, 1}, AveragePool = {1, 1, 1}, MaxPool = {1, 1, 2}, ReduceMean = {1, 1, 1},
+  Concat = {1, MANY, 1}, Slice = {3, 5, 1}, Split = {1, 2, MANY}, Gather = {2, 2, 1},
+  Unsqueeze = {1, 2, 1}, Squeeze = {1, 2, 1}, Flatten = {1, 1, 1}, Reshape = {2, 2, 1},
+  Transpose = {1, 1, 1}, Shape = {1, 1, 1}, Cast = {1, 1, 1}, Identity = {1, 1, 1},
+  Gemm = {2, 3, 1}, MatMul = {2, 2, 1}, Dropout = {1, 3, 2}, Constant = {0, 0, 1},
+}
+
+local function count_text(n, what)
+  return string.format("%d %s%s", n, what, n == 1 and "" or "s")
+end
+
+local function check_arity(ctx, node)
+  local arity = ARITY[node.op_type]
+  if not arity then return end
+  local lo, hi, outs = arity[1], arity[2], arity[3]
+  local n = #node.inputs
+  if n < lo or n > hi then
+    local wanted = lo == hi and count_text(lo, "input") or hi == MANY and string.format("at least %s", count_text(lo, "input"))
+      or string.format("%d to %d inputs", lo, hi)
+    node_fail(ctx, node, "has %s; %s takes %s", count_text(n, "input"), node.op_type, wanted)
+  end
+  for k = 1, lo do
+    if node.inputs[k] == "" then node_fail(ctx, node, "input %d is required but left empty", k) end
+  end
+  if #node.outputs > outs then
+    node_fail(ctx, node, "has %s; %s gives %s", count_text(#node.outputs, "output"), node.op_type,
+      outs == 1 and "1 output" or string.format("at most %d outputs", outs))
+  end
+end
+
 local function import_node(ctx, node)
   if node.domain ~= "" and node.domain ~= "ai.onnx" then
     node_fail(ctx, node, "operator domain '%s' is not supported", node.domain)
   end
   if #node.outputs == 0 or node.outputs[1] == "" then node_fail(ctx, node, "has no output") end
+  check_arity(ctx, node)
   for _, out in ipairs(node.outputs) do
     if out ~= "" and (ctx.alias[out] or ctx.constants[out] or ctx.held[out]) then
       node_fail(ctx, node, "its output '%s' is already produced by an earlier node or initializer", out)

@@ -6,7 +6,9 @@
 
 local M = {}
 
+-- A value as an error message shows it: a long string by its start and length.
 local function show(v)
+  if type(v) == "string" and #v > 60 then return string.format("%q... (%d bytes)", v:sub(1, 40), #v) end
   if type(v) == "string" then return string.format("%q", v) end
   if type(v) == "table" then return "a table" end
   return tostring(v)
@@ -92,19 +94,22 @@ local function name(v)
   return nil, "a tensor name"
 end
 
+-- Tensor and layer names become C identifiers (and parts of them).
+M.MAX_NAME = 255
+
 local function names(v)
-  if type(v) == "string" and #v > 0 then return {v} end
+  if type(v) == "string" and #v > 0 and #v <= M.MAX_NAME then return {v} end
   if type(v) == "table" and #v >= 1 then
     local out = {}
     for i, n in pairs(v) do
-      if math.type(i) ~= "integer" or i < 1 or i > #v or type(n) ~= "string" then
-        return nil, "a tensor name or a list of them"
+      if math.type(i) ~= "integer" or i < 1 or i > #v or type(n) ~= "string" or #n > M.MAX_NAME then
+        return nil, string.format("a tensor name or a list of them (names of at most %d bytes)", M.MAX_NAME)
       end
       out[i] = n
     end
     return out
   end
-  return nil, "a tensor name or a list of them"
+  return nil, string.format("a tensor name or a list of them (names of at most %d bytes)", M.MAX_NAME)
 end
 
 local from = {"from", check = names, doc = "input tensor name(s); default: the previous layer's output"}

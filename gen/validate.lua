@@ -250,7 +250,16 @@ end
 
 -- The graph is built a layer at a time, so that the ONNX importer can ask
 -- for the shape of what it has imported so far (Shape nodes, auto_pad).
+-- A name too long for a C identifier, refused before any message quotes it.
+local function check_name_length(name, file, line, what)
+  if type(name) == "string" and #name > schema.MAX_NAME then
+    util.fail("%s:%s: %s \"%s...\" is %d bytes long; names are at most %d bytes (they become C identifiers)",
+      file or "?", line or "?", what, name:sub(1, 40), #name, schema.MAX_NAME)
+  end
+end
+
 function M.begin(net)
+  check_name_length(net.name, net.file, net.line, "the net's name")
   local opts = net_options(net)
   if #net.items > M.MAX_LAYERS then
     util.fail("%shas %d layers; convgen takes at most %d", net_where(net), #net.items, M.MAX_LAYERS)
@@ -262,6 +271,7 @@ end
 
 -- Adds one item of the raw net; returns its layer.
 function M.add(graph, item)
+  check_name_length(item.name, item.file, item.line, "the " .. item.op .. " layer's name")
   local spec = schema.ops[item.op]
   local layer = {op = item.op, name = item.name or string.format("%s_%d", item.op, #graph.tensor_order + 1),
                  file = item.file, line = item.line}

@@ -12,6 +12,7 @@
 -- with seed S is tensor.uniform(n, fnv1a64("L.s") ~ S, lo, hi) (see README).
 
 local util = require "util"
+local schema = require "schema"
 local tensor = require "tensor"
 local host = require "host"
 
@@ -112,8 +113,11 @@ local function read_safetensors(path, bytes)
         shape[i] = math.tointeger(d)
       end
       local b, e = info.data_offsets[1], info.data_offsets[2]
-      if type(b) ~= "number" or type(e) ~= "number" or b ~= math.floor(b) or e ~= math.floor(e)
-         or b < 0 or e < b or e > data_len then
+      if type(b) ~= "number" or type(e) ~= "number" or b ~= math.floor(b) or e ~= math.floor(e) then
+        bad("tensor '%s': data_offsets must be two whole numbers, got [%s, %s]", name,
+          schema.show(b), schema.show(e))
+      end
+      if b < 0 or e < b or e > data_len then
         bad("tensor '%s': data_offsets [%s, %s] lie outside the %d data bytes", name, tostring(b), tostring(e), data_len)
       end
       b, e = math.tointeger(b), math.tointeger(e)

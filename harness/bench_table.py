@@ -246,9 +246,11 @@ def summary_table(rows, torch, roof, impls, threads):
 
 # Two copies of one schedule, linked side by side as generated and tuned
 # (make out/mobilenet_v2_bench_tuned SECOND='--fuse auto'), came out 0.993
-# and 0.999 in paired runs: code placement alone moves a net by up to
-# 0.7%.  A tuned net is called faster or slower only beyond this.
-SAME_SCHEDULE_SPREAD = 0.01
+# and 0.999 in paired runs; two different MobileNetV2 schedules, each in
+# both slots of one binary, came out 0.977 and 1.012: the slot a net is
+# linked into moves it by 1.7% either way, and the pairs of one process
+# all share that.  A tuned net is called faster or slower only beyond 2%.
+SAME_SCHEDULE_SPREAD = 0.02
 
 
 def median_interval(values, confidence=0.95):
@@ -271,7 +273,7 @@ def verdict(low, high):
         return "tuned faster"
     if low > 1 + SAME_SCHEDULE_SPREAD:
         return "tuned slower"
-    return f"no difference beyond the {100 * SAME_SCHEDULE_SPREAD:.0f}% two copies of one schedule can differ by"
+    return f"no difference beyond the {100 * SAME_SCHEDULE_SPREAD:.0f}% that where a net is linked can move it by"
 
 
 def paired_ratio(paired):

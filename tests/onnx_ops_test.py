@@ -362,6 +362,9 @@ REFUSALS = [
      lambda g: g("Slice", "x", g.const([0]), g.const([4]), g.const([1]), g.const([2])), "step 2", 13),
     ("opset18", None, [1, 4, 8, 8],
      lambda g: g("Relu", g("Conv", "x", g.const(np.ones((4, 4, 1, 1), np.float32)))), "opset 18", 18),
+    ("clip_unbounded", "Clip", [1, 4, 8, 8], lambda g: g("Clip", "x"), "Clip(-inf, inf) is not supported", 13),
+    ("symbolic_batch", None, [1, 4, 8, 8], lambda g: g("Relu", "x"),
+     "graph input 'x' has a symbolic dimension 1 ('N'); export with fixed shapes", 13, ["N", 4, 8, 8]),
 ]
 
 
@@ -369,18 +372,24 @@ REFUSALS = [
 # constants folded with an input left out (found by fuzzing: a traceback).
 MALFORMED = [
     ("add_of_one_constant", "Add", [1, 4, 8, 8],
-     lambda g: (g("Add", g.const([1, 4, 8, 8])), g("Relu", "x"))[1], "input 2 is missing", 13),
+     lambda g: (g("Add", g.const([1, 4, 8, 8])), g("Relu", "x"))[1], "has 1 input; Add takes 2 inputs", 13),
+    ("relu_of_two", "Relu", [1, 4, 8, 8], lambda g: g("Relu", "x", "x"), "has 2 inputs; Relu takes 1 input", 13),
+    ("conv_without_weight", "Conv", [1, 4, 8, 8], lambda g: g("Conv", "x"), "Conv takes 2 to 3 inputs", 13),
+    ("conv_weight_left_empty", "Conv", [1, 4, 8, 8], lambda g: g("Conv", "x", ""), "input 2 is required but left empty", 13),
+    ("relu_with_two_outputs", "Relu", [1, 4, 8, 8], lambda g: g("Relu", "x", outputs=2)[0],
+     "has 2 outputs; Relu gives 1 output", 13),
     ("reshape_without_shape", "Reshape", [1, 4, 8, 8],
-     lambda g: (g("Reshape", g.const([1, 4, 8, 8])), g("Relu", "x"))[1], "shape is missing", 13),
+     lambda g: (g("Reshape", g.const([1, 4, 8, 8])), g("Relu", "x"))[1], "has 1 input; Reshape takes 2 inputs", 13),
 ]
 
 
 def refusals(cases=REFUSALS):
     """(name, model, what stderr must hold)."""
     out = []
-    for name, op, out_shape, build, mention, opset in cases:
+    for name, op, out_shape, build, mention, opset, *x_shape in cases:
         g = Graph(opset)
-        out.append((name, g.model(build(g), [1, 4, 8, 8], out_shape), [" node ", f"({op})", mention] if op else [mention]))
+        model = g.model(build(g), x_shape[0] if x_shape else [1, 4, 8, 8], out_shape)
+        out.append((name, model, [" node ", f"({op})", mention] if op else [mention]))
     return out
 
 

@@ -254,9 +254,6 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.tmp, exist_ok=True)
     torch.set_num_threads(1)
-    # PyTorch exports one model at a time; convgen and cc run side by side.
-    exported = [(name, export(name, make, shape, args.tmp)) for name, make, shape in MODELS]
-
     def checks(name, model):
         OUTPUT.lines = []
         check_model(args, name, model)
@@ -268,9 +265,12 @@ def main():
                         os.path.join(args.tmp, name + "_handwritten"))
         return OUTPUT.lines
 
+    # PyTorch exports one model at a time in this thread; each model's
+    # convgen and cc runs start as soon as it is exported.
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for lines in pool.map(lambda item: checks(*item), exported):
-            print("\n".join(lines), flush=True)
+        futures = [pool.submit(checks, name, export(name, make, shape, args.tmp)) for name, make, shape in MODELS]
+        for future in futures:
+            print("\n".join(future.result()), flush=True)
     for name, make, shape in REFUSED:
         check_refused(args, name, make, shape)
     check_bad_files(args)
