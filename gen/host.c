@@ -375,6 +375,17 @@ static int host_stderr_is_terminal(lua_State *L)
   return 1;
 }
 
+/* host.modified(path): the file's last modification, in seconds since
+   the epoch, or nil if it cannot be read; the tuner compares the
+   harness objects it links with their sources. */
+static int host_modified(lua_State *L)
+{
+  struct stat st;
+  if (stat(luaL_checkstring(L, 1), &st) != 0) return 0;
+  lua_pushinteger(L, (lua_Integer)st.st_mtime);
+  return 1;
+}
+
 int luaopen_host(lua_State *L)
 {
   static const luaL_Reg functions[] = {
@@ -389,6 +400,7 @@ int luaopen_host(lua_State *L)
     {"catch_interrupt", host_catch_interrupt},
     {"interrupted", host_interrupted},
     {"stderr_is_terminal", host_stderr_is_terminal},
+    {"modified", host_modified},
     {NULL, NULL}
   };
   luaL_newlib(L, functions);

@@ -6,12 +6,25 @@
 
 local M = {}
 
--- A value as an error message shows it: a long string by its start and length.
+-- A value as an error message shows it: a long string by its start and
+-- length, a small table of numbers, strings or booleans by its contents.
 local function show(v)
   if type(v) == "string" and #v > 60 then return string.format("%q... (%d bytes)", v:sub(1, 40), #v) end
   if type(v) == "string" then return string.format("%q", v) end
-  if type(v) == "table" then return "a table" end
-  return tostring(v)
+  if type(v) ~= "table" then return tostring(v) end
+  local keys, n = {}, #v
+  for k, x in pairs(v) do
+    if type(x) == "table" or #keys == 8 then return "a table" end
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+  end
+  if n > 8 or (n > 0 and #keys > 0) then return "a table" end
+  local items = {}
+  for i = 1, n do items[i] = show(v[i]) end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    items[#items + 1] = (type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. show(k) .. "]") .. " = " .. show(v[k])
+  end
+  return "{" .. table.concat(items, ", ") .. "}"
 end
 M.show = show
 

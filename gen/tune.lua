@@ -712,12 +712,32 @@ local function cached(old, l, ctx)
   return false
 end
 
+-- What each harness object is built from (the GNUmakefile's rules): an
+-- object older than one of them was built from other sources, and may
+-- not fit the bench C this convgen writes (a segfault in every candidate).
+local HARNESS_HEADERS = {"bench.h", "benchnet.h", "peer.h", "refgraph.h"}
+local function harness_sources(obj)
+  if obj == "bench_shim.o" then return {"bench_shim.cc", "bench.h"} end
+  local sources = {(obj:gsub("%.o$", ".c"))}
+  for _, h in ipairs(HARNESS_HEADERS) do sources[#sources + 1] = h end
+  return sources
+end
+
 local function check_harness(o)
   for _, obj in ipairs(HARNESS_OBJS) do
     local path = o.harness .. "/build/bench/" .. obj
     if not exists(path) then
       util.usage("--tune needs the benchmark harness built: %s is missing (run `make tune`, which builds it, "
         .. "or give --tune-harness DIR, the convgen source tree where `make build/bench/bench_net.o ...` ran)", path)
+    end
+    local built = host.modified(path)
+    for _, source in ipairs(harness_sources(obj)) do
+      local source_path = o.harness .. "/harness/" .. source
+      local changed = host.modified(source_path)
+      if built and changed and changed > built then
+        util.usage("--tune: %s is older than %s, from which it is built (run `make tune`, which rebuilds it)",
+          path, source_path)
+      end
     end
   end
 end

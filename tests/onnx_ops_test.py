@@ -376,6 +376,10 @@ MALFORMED = [
     ("relu_of_two", "Relu", [1, 4, 8, 8], lambda g: g("Relu", "x", "x"), "has 2 inputs; Relu takes 1 input", 13),
     ("conv_without_weight", "Conv", [1, 4, 8, 8], lambda g: g("Conv", "x"), "Conv takes 2 to 3 inputs", 13),
     ("conv_weight_left_empty", "Conv", [1, 4, 8, 8], lambda g: g("Conv", "x", ""), "input 2 is required but left empty", 13),
+    ("conv_negative_pads", None, [1, 4, 5, 6],
+     lambda g: g("Conv", "x", g.const(np.ones((4, 4, 3, 3), np.float32)), pads=[-1, 0, 0, 0]),
+     "node 1: layer 'Conv_0' (conv): field 'pad' must be a non-negative integer, {ph, pw}, or {top=, bottom=, left=, right=}, "
+     "got {bottom = 0, left = 0, right = 0, top = -1}", 13),
     ("relu_with_two_outputs", "Relu", [1, 4, 8, 8], lambda g: g("Relu", "x", outputs=2)[0],
      "has 2 outputs; Relu gives 1 output", 13),
     ("reshape_without_shape", "Reshape", [1, 4, 8, 8],
