@@ -115,7 +115,12 @@ local function binary(op)
       if op == "Div" then
         out[#out + 1] = int and int_div(x, y, fail) or x / y
       else
-        out[#out + 1] = arithmetic[op](x, y)
+        local v = arithmetic[op](x, y)
+        -- Lua's integers wrap; shape arithmetic never comes near 2^62
+        if int and math.abs(arithmetic[op](x + 0.0, y + 0.0)) >= 2^62 then
+          fail("%s of %d and %d overflows int64 shape arithmetic", op, x, y)
+        end
+        out[#out + 1] = v
       end
     end
     return {M.make(a.data_type, dims, out)}

@@ -376,6 +376,9 @@ MALFORMED = [
     ("relu_of_two", "Relu", [1, 4, 8, 8], lambda g: g("Relu", "x", "x"), "has 2 inputs; Relu takes 1 input", 13),
     ("conv_without_weight", "Conv", [1, 4, 8, 8], lambda g: g("Conv", "x"), "Conv takes 2 to 3 inputs", 13),
     ("conv_weight_left_empty", "Conv", [1, 4, 8, 8], lambda g: g("Conv", "x", ""), "input 2 is required but left empty", 13),
+    ("mul_overflows_int64", "Mul", [1, 4, 8, 8],
+     lambda g: g("Reshape", "x", g("Mul", g.const([2 ** 40]), g.const([2 ** 40]))),
+     "Mul of 1099511627776 and 1099511627776 overflows int64", 13),
     ("conv_negative_pads", None, [1, 4, 5, 6],
      lambda g: g("Conv", "x", g.const(np.ones((4, 4, 3, 3), np.float32)), pads=[-1, 0, 0, 0]),
      "node 1: layer 'Conv_0' (conv): field 'pad' must be a non-negative integer, {ph, pw}, or {top=, bottom=, left=, right=}, "
