@@ -248,8 +248,6 @@ local function resolve_inputs(layer, p, graph, previous)
   layer.inputs = list
 end
 
--- The graph is built a layer at a time, so that the ONNX importer can ask
--- for the shape of what it has imported so far (Shape nodes, auto_pad).
 -- A name too long for a C identifier, refused before any message quotes it.
 local function check_name_length(name, file, line, what)
   if type(name) == "string" and #name > schema.MAX_NAME then
@@ -258,6 +256,8 @@ local function check_name_length(name, file, line, what)
   end
 end
 
+-- The graph is built a layer at a time, so that the ONNX importer can ask
+-- for the shape of what it has imported so far (Shape nodes, auto_pad).
 function M.begin(net)
   check_name_length(net.name, net.file, net.line, "the net's name")
   local opts = net_options(net)
