@@ -166,20 +166,24 @@ function M.error_text(path, value, what)
   return text
 end
 
--- limits = {instructions = n, memory = bytes, seconds = n or nil}
-function M.load_spec(path, source, limits)
-  local env = build_env(path)
+-- A spec's or tuning file's (`what`) text as a chunk running in env;
+-- errors name the file.
+function M.compile(path, source, env, what)
   local parsed, chunk, err = pcall(load, source, "@" .. path, "t", env)
   -- under pcall, not the driver's handler, a parse that overflows the C
   -- stack returns its message (below) instead of one with a traceback
   if not parsed then util.fail("%s: %s (expressions or tables nested too deeply?)", path, tostring(chunk)) end
-  if not chunk then
-    if source:sub(1, 4) == "\27Lua" then
-      util.fail("%s: precompiled (binary) specs are not accepted; give the Lua source", path)
-    end
-    -- a parse error names the spec and line, but "C stack overflow" neither
-    util.fail("%s%s", M.error_text(path, err), err:find("stack overflow") and " (nested too deeply)" or "")
+  if chunk then return chunk end
+  if source:sub(1, 4) == "\27Lua" then
+    util.fail("%s: precompiled (binary) %ss are not accepted; give the Lua source", path, what)
   end
+  -- a parse error names the file and line, but "C stack overflow" neither
+  util.fail("%s%s", M.error_text(path, err, what), err:find("stack overflow") and " (nested too deeply)" or "")
+end
+
+-- limits = {instructions = n, memory = bytes, seconds = n or nil}
+function M.load_spec(path, source, limits)
+  local chunk = M.compile(path, source, build_env(path), "spec")
   local ok, result, why = sandbox.run(chunk, limits.instructions, limits.memory, limits.seconds or 0,
     string.format("%s: the spec ran for more than %d s (a runaway string pattern?); raise it with --max-seconds\n",
       path, limits.seconds or 0))

@@ -782,7 +782,8 @@ local function check_arity(ctx, node)
       or string.format("%d to %d inputs", lo, hi)
     node_fail(ctx, node, "has %s; %s takes %s", count_text(n, "input"), node.op_type, wanted)
   end
-  for k = 1, lo do
+  -- every input of a variadic op (Concat, Sum) is required
+  for k = 1, hi == MANY and n or lo do
     if node.inputs[k] == "" then node_fail(ctx, node, "input %d is required but left empty", k) end
   end
   if #node.outputs > outs then

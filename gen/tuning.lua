@@ -21,6 +21,7 @@
 
 local util = require "util"
 local sandbox = require "sandbox"
+local dsl = require "dsl"
 local host = require "host"
 local kernels = require "kernels"
 
@@ -103,16 +104,12 @@ end
 -- The entries of the tuning file at `path` (text `source`); errors name
 -- the file and the line or entry.
 function M.parse(path, source)
-  local parsed, chunk, err = pcall(load, source, "@" .. path, "t", {})
-  -- under pcall, not the driver's handler, a parse that overflows the C
-  -- stack returns its message instead of one with a traceback
-  if not parsed then util.fail("%s: %s (tables nested too deeply?)", path, tostring(chunk)) end
-  if not chunk then util.fail("%s", require("dsl").error_text(path, err, "tuning file")) end
+  local chunk = dsl.compile(path, source, {}, "tuning file")
   local ok, result, why = sandbox.run(chunk, 100000000, 256 << 20, 10,
     string.format("%s: the tuning file ran for more than 10 s; it should be a plain table\n", path))
   if not ok then
     if why then util.fail("%s: the tuning file ran past its %s limit; it should be a plain table", path, why) end
-    util.fail("%s", require("dsl").error_text(path, result, "tuning file"))
+    util.fail("%s", dsl.error_text(path, result, "tuning file"))
   end
   if type(result) ~= "table" then
     util.fail("%s: a tuning file returns a table of entries (it returned a %s)", path, type(result))

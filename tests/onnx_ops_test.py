@@ -383,6 +383,8 @@ MALFORMED = [
      lambda g: g("Conv", "x", g.const(np.ones((4, 4, 3, 3), np.float32)), pads=[-1, 0, 0, 0]),
      "node 1: layer 'Conv_0' (conv): field 'pad' must be a non-negative integer, {ph, pw}, or {top=, bottom=, left=, right=}, "
      "got {bottom = 0, left = 0, right = 0, top = -1}", 13),
+    ("concat_with_an_empty_input", "Concat", [1, 8, 8, 8], lambda g: g("Concat", "x", "", "x", axis=1),
+     "input 2 is required but left empty", 13),
     ("relu_with_two_outputs", "Relu", [1, 4, 8, 8], lambda g: g("Relu", "x", outputs=2)[0],
      "has 2 outputs; Relu gives 1 output", 13),
     ("reshape_without_shape", "Reshape", [1, 4, 8, 8],
