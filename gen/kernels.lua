@@ -283,6 +283,19 @@ local function linear(isa_name)
   }
 end
 
+-- The pf knob of the standard convolution kernels: whether each step
+-- over output rows fetches the input rows the next one adds.  On by
+-- default where the input has at most 4 channels: a net's first layer,
+-- whose input (the image) is not in L2 when a forward pass starts; the
+-- layers after it read what the layer before just wrote.  The tuner
+-- leaves it out: it times a layer alone, its input hot in cache, where
+-- the fetches find their lines already there.
+local function cold_input_fetch(s)
+  local on = s.groups == 1 and s.C_in <= 4
+  return {on and 1 or 0, on and "fetch the input rows the next output rows add: the image comes in cold"
+    or "no fetching ahead: the input was just written by the layer before", 0, 1}
+end
+
 -- ---- standard and grouped convolution, stride 1 or 2 along rows
 -- (templates/conv_x86.c.tpl).  Per group an implicit GEMM: a tile of mr
 -- output channels x mh output rows x nv vectors along a row, summing
@@ -350,6 +363,7 @@ local function conv_x86(isa_name)
         mr = {best[1], "output channels per register tile (weights broadcast, lowest modelled load cost)", 1, max_acc},
         nv = {best[2], string.format("%d-pixel vectors along a row per register tile", L), 1, 8},
         mh = {best[3], "output rows per register tile (each weight broadcast serves them all)", 1, 8},
+        pf = cold_input_fetch(s),
       }
     end,
     check = function(s)
@@ -404,6 +418,7 @@ local function conv_channels(isa_name)
           or "output pixels per register tile (inputs broadcast), balanced over the image", 1, isa.registers},
         rowloop = {rowloop, rowloop == 1 and "row by row, loops over rows and columns: the image is too large to write out every tile"
           or "every pixel tile written out, borders and all", 0, 1},
+        pf = rowloop == 1 and cold_input_fetch(s) or {0, "no fetching ahead: every pixel tile is written out", 0, 1},
       }
     end,
     check = function(s)
@@ -411,6 +426,9 @@ local function conv_channels(isa_name)
       if bad then return bad end
       if s.knobs.rowloop == 0 and not small(s) then
         return "rowloop = 0 writes out every pixel tile, only for small images"
+      end
+      if s.knobs.rowloop == 0 and s.knobs.pf == 1 then
+        return "pf = 1 fetches the rows of the next output row, and needs rowloop = 1"
       end
     end,
     tune = function(s)

@@ -21,6 +21,7 @@
 --                     (lane i is lo:hi's i + s), lanes outside mask zero
 --   rows(...), row_constants()   AVX-512 only: a tile of channel vectors
 --                     stored as NCHW rows, transposed in registers (add_rows)
+--   fetch_rows(r)     a software prefetch of input rows (M.fetch_rows)
 -- so an activation's vector form is written once, here.
 
 local M = {}
@@ -88,8 +89,32 @@ function M.new(isa, act)
     return string.format("_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(%s), _mm512_castps_si512(%s), %d))",
       hi, lo, s)
   end
+  simd.fetch_rows = M.fetch_rows
   if isa.lanes == 16 then M.add_rows(simd, f) end
   return simd
+end
+
+-- fetch_rows(r) is C that fetches into L1, a cache line at a time, rows
+-- r.first (a C expression of int) up to r.first + r.rows (a number),
+-- clamped to the r.H rows there are, of r.W floats each, in each of
+-- r.channels planes r.stride floats apart from r.base: the input rows a
+-- convolution's next output rows add, fetched while these are computed.
+-- A layer's input that was not just written (the image a net starts
+-- from) is in L3 or memory, and the hardware prefetchers did not keep a
+-- stride-2 stem fed: MobileNetV2's first layer took 9% of a whole pass
+-- (perf), 0.34 ms, against 0.18 ms alone; with the fetches, 5%.
+-- Prefetches never fault; the clamp keeps them inside the buffer anyway.
+function M.fetch_rows(r)
+  local first = r.first
+  if r.lowest < 0 then first = string.format("(%s) < 0 ? 0 : %s", first, first) end
+  return table.concat({
+    "{",
+    string.format("  const int fetch_first = %s;", first),
+    string.format("  const int fetch_end = fetch_first + %d < %d ? fetch_first + %d : %d;", r.rows, r.H, r.rows, r.H),
+    string.format("  for (int fetch_c = 0; fetch_c < %d; ++fetch_c)", r.channels),
+    string.format("    for (int fetch_q = fetch_first * %d; fetch_q < fetch_end * %d; fetch_q += 16)", r.W, r.W),
+    string.format("      _mm_prefetch((const char *)(%s + fetch_c * %d + fetch_q), _MM_HINT_T0);", r.base, r.stride),
+    "}"}, "\n")
 end
 
 -- AVX-512: kernels whose vectors hold 16 channels of one pixel store NCHW

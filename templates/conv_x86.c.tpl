@@ -212,6 +212,16 @@ $    end
 $  end
 $end
 $
+$-- pf: the input rows the next mh output rows add are fetched into L1
+$-- while these hr rows are computed (SIMD.fetch_rows), from output row
+$-- `first` (a number, the lowest oh takes here).
+$local function fetch_next(hr, first)
+$  if knobs.pf ~= 1 then return end
+$  local after = (hr - 1) * sh - pad.top + (kh - 1) * dh + 1
+$  local text = SIMD.fetch_rows{base = "xg", channels = CIN_G, stride = XS, H = x.H, W = x.W, rows = mh * sh,
+$    first = lin("oh", sh, after), lowest = first * sh + after}
+${text}
+$end
 $-- The row runs of one tile of `rows` channels, mh rows at a time.
 $local function channel_tile(n_oc)
 $  for _, run in ipairs(rows) do
@@ -219,17 +229,20 @@ $    local n = run.last - run.first + 1
 $    local whole, rest = n // mh, n % mh
 $    if whole > 1 then
 for (int oh = ${run.first}; oh < ${run.first + whole * mh}; oh += ${mh}) {
+$      fetch_next(mh, run.first)
 $      row_tiles(n_oc, mh, run.taps)
 }
 $    elseif whole == 1 then
 {
   const int oh = ${run.first};
+$      fetch_next(mh, run.first)
 $      row_tiles(n_oc, mh, run.taps)
 }
 $    end
 $    if rest > 0 then
 {
   const int oh = ${run.first + whole * mh};
+$      fetch_next(rest, run.first + whole * mh)
 $      row_tiles(n_oc, rest, run.taps)
 }
 $    end

@@ -219,6 +219,15 @@ $    tile(channels, pt)
 $  end
 $  for _, plan in ipairs(row_plan) do
   ${open_run(plan.run)}
+$    if knobs.pf == 1 then
+$      -- pf: the input rows the next output row adds, fetched into L1
+$      -- while this row is computed (SIMD.fetch_rows); a run of one row
+$      -- has no oh (open_run)
+$      local run, after = plan.run, -pad.top + (kh - 1) * dh + 1
+$      local text = SIMD.fetch_rows{base = "xg", channels = CIN_G, stride = HW, H = x.H, W = x.W, rows = sh,
+$        first = lin(run.first == run.last and run.first or "oh", sh, after), lowest = run.first * sh + after}
+  ${text}
+$    end
 $    for _, t in ipairs(plan.tiles) do
 $      if t.from then
     for (int ow = ${t.from}; ow < ${t.to}; ow += ${np}) {

@@ -175,7 +175,7 @@ CASES = [
     ("conv", (4, 5, 23), 'out = 4, kh = 1, kw = 3, pad = {0, 1}, bias = true', None, []),
     ("conv", (3, 21, 37), 'out = 8, k = 5, stride = 2, pad = 2', "relu", [{"mr": 8, "nv": 1, "mh": 1}]),
     ("conv", (3, 32, 45), 'out = 16, k = 7, stride = 2, pad = 3, bias = true', "relu", []),
-    ("conv", (8, 12, 21), 'out = 8, k = 3, pad = 2, dilation = 2, groups = 4', "relu6", []),
+    ("conv", (8, 12, 21), 'out = 8, k = 3, pad = 2, dilation = 2, groups = 4', "relu6", [{"only": X86, "pf": 1}]),
     ("conv", (4, 13, 35), 'out = 4, k = 3, pad = 1, dilation = 2, stride = 2, bias = true', None, []),
     ("conv", (512, 9, 9), 'out = 512, k = 3, stride = 2, pad = 1, groups = 16, bias = true', "relu", []),
     ("conv", (256, 14, 14), 'out = 256, k = 3, pad = 1, groups = 32, bias = true', "relu", [{"mr": 4, "nv": 1, "mh": 2}]),
@@ -186,13 +186,19 @@ CASES = [
     ("conv", (8, 5, 70), 'out = 8, k = 3, pad = 1, groups = 2', "relu", [{"mr": 4, "nv": 1, "mh": 1}]),
     ("conv", (3, 5, 100), 'out = 8, k = 3, stride = 2, pad = 1, bias = true', "relu6", [{"mr": 2, "nv": 1, "mh": 2}]),
     ("conv", (6, 6, 40), 'out = 6, k = 3, stride = 2, groups = 3', None, [{"mr": 1, "nv": 2, "mh": 1}]),
+    # the input rows fetched ahead (pf, on by default for 4 input channels or
+    # fewer, as in most rows above): padding wider than the window (the first
+    # rows fetched would be above the image), two rows a step, and off
+    ("conv", (4, 6, 9), 'out = 5, kh = 1, kw = 3, pad = {top = 2, bottom = 2, left = 1, right = 1}', "relu",
+     [{"only": X86, "mr": 5, "nv": 1, "mh": 1}]),
+    ("conv", (3, 19, 24), 'out = 8, k = 3, stride = 2, pad = 1', None, [{"only": X86, "pf": 0}]),
     # conv on small outputs, vectors along a group's channels (x86: fewer than
     # four vectors of pixels, a vector of channels per group or more): channel
     # tails and a short channel tile, pixel tiles of every length, uneven pads,
     # 5x5, stride 2 with dilation 2, the scalar activation; (64, 14, 14) and
     # (512, 9, 9) above are taken on AVX-512 too
     ("conv", (48, 5, 5), 'out = 48, k = 3, pad = 1, groups = 2, bias = true', "relu6",
-     [{"only": X86, "mv": 1, "np": 3}, {"only": X86, "rowloop": 1, "np": 2}]),
+     [{"only": X86, "mv": 1, "np": 3}, {"only": X86, "rowloop": 1, "np": 2, "pf": 1}]),
     ("conv", (6, 4, 6), 'out = 20, k = 5, pad = {top = 2, bottom = 1, left = 0, right = 2}, bias = true', "sigmoid",
      [{"only": X86, "mv": 2, "np": 1}]),
     ("conv", (32, 9, 9), 'out = 32, k = 3, stride = 2, dilation = 2, pad = 2, groups = 2', "hardswish",
