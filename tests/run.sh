@@ -1075,7 +1075,8 @@ sandbox string_rep_bomb "memory" 0 "local s = string.rep('x', 1 << 30)"
 sandbox table_memory_bomb "memory" 0 "local t = {} for i = 1, 1e9 do t[i] = string.rep('y', 1 << 20) .. i end" --max-memory 64
 sandbox doubling_bomb "memory" 0 "local s = 'x' for i = 1, 40 do s = s .. s end"
 sandbox deep_recursion "stack overflow" 2 "local function f(n) return 1 + f(n + 1) end f(1)"
-sandbox million_layers "takes at most 20000" 0 "local L = {input 'x' {C = 1, H = 1, W = 1}} for i = 1, 1000000 do L[#L + 1] = relu {} end do return net 'big' (L) end"
+sandbox million_layers "the spec makes more than 80000 layers; convgen takes at most 20000 in a net" 2 "local L = {input 'x' {C = 1, H = 1, W = 1}} for i = 1, 1000000 do L[#L + 1] = relu {} end do return net 'big' (L) end"
+sandbox too_many_layers "has 20001 layers; convgen takes at most 20000" 0 "local L = {input 'x' {C = 1, H = 1, W = 1}} for i = 1, 20000 do L[#L + 1] = relu {} end do return net 'big' (L) end"
 # Pattern matching runs in C, out of sight of the instruction count hook.
 sandbox pattern_backtracking "ran for more than 2 s" 0 "local s = string.rep('a', 40); s:find(string.rep('a?', 40) .. string.rep('a', 40))" --max-seconds 2
 # Bytecode: a precompiled chunk must be refused, not run.
