@@ -187,8 +187,9 @@ CASES = [
     ("conv", (3, 5, 100), 'out = 8, k = 3, stride = 2, pad = 1, bias = true', "relu6", [{"mr": 2, "nv": 1, "mh": 2}]),
     ("conv", (6, 6, 40), 'out = 6, k = 3, stride = 2, groups = 3', None, [{"mr": 1, "nv": 2, "mh": 1}]),
     # the input rows fetched ahead (pf, on by default for 4 input channels or
-    # fewer, as in most rows above): padding wider than the window (the first
-    # rows fetched would be above the image), two rows a step, and off
+    # fewer, as in most rows above): padding wider than the window, where the
+    # first rows to fetch would be above the image (the clamp), and pf off on
+    # a stem
     ("conv", (4, 6, 9), 'out = 5, kh = 1, kw = 3, pad = {top = 2, bottom = 2, left = 1, right = 1}', "relu",
      [{"only": X86, "mr": 5, "nv": 1, "mh": 1}]),
     ("conv", (3, 19, 24), 'out = 8, k = 3, stride = 2, pad = 1', None, [{"only": X86, "pf": 0}]),
