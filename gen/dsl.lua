@@ -12,7 +12,6 @@
 local util = require "util"
 local schema = require "schema"
 local sandbox = require "sandbox"
-local validate = require "validate"
 
 local M = {}
 
@@ -70,19 +69,19 @@ local function build_env(path)
     return {[LAYER] = true, op = op, name = name, params = plain(params, 0, what), file = path, line = line}
   end
 
-  -- A net holds at most validate.MAX_LAYERS layers, but validate sees it
+  -- A net holds at most schema.MAX_LAYERS layers, but validate sees it
   -- only once the spec has built them all: a spec making a million took 6
   -- s, most of it spent making layers, before it was refused.  A spec that
   -- makes far more layers than a net may hold is refused at the layer
   -- that passes the mark (helpers may make some that no net uses).
-  local made, most = 0, 4 * validate.MAX_LAYERS
+  local made, most = 0, 4 * schema.MAX_LAYERS
   local function constructor(op)
     return function(arg)
       local line = spec_line(chunkname)
       made = made + 1
       if made > most then
         util.fail("%s:%s: the spec makes more than %d layers; convgen takes at most %d in a net", path, line or "?",
-          most, validate.MAX_LAYERS)
+          most, schema.MAX_LAYERS)
       end
       if type(arg) == "string" then
         local f = function(params) return make_layer(op, arg, params, line) end

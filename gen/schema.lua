@@ -109,6 +109,8 @@ end
 
 -- Tensor and layer names become C identifiers (and parts of them).
 M.MAX_NAME = 255
+-- Layers in a net: far above any real network; bounds generation time.
+M.MAX_LAYERS = 20000
 
 local function names(v)
   if type(v) == "string" and #v > 0 and #v <= M.MAX_NAME then return {v} end

@@ -23,7 +23,6 @@ local geometry = require "geometry"
 local M = {}
 
 local INDEX_MAX = 2^31 - 1
-M.MAX_LAYERS = 20000             -- far above any real network; bounds generation time
 
 -- n is a product of sizes; callers compute it in floating point (1.0 * ...)
 -- so that it cannot wrap around as a 64-bit integer product could.
@@ -261,8 +260,8 @@ end
 function M.begin(net)
   check_name_length(net.name, net.file, net.line, "the net's name")
   local opts = net_options(net)
-  if #net.items > M.MAX_LAYERS then
-    util.fail("%shas %d layers; convgen takes at most %d", net_where(net), #net.items, M.MAX_LAYERS)
+  if #net.items > schema.MAX_LAYERS then
+    util.fail("%shas %d layers; convgen takes at most %d", net_where(net), #net.items, schema.MAX_LAYERS)
   end
   return {name = net.name, file = net.file, line = net.line, batch = opts.batch, seed = opts.seed,
           weights_path = opts.weights, requested_outputs = opts.outputs, tensors = {}, tensor_order = {},
