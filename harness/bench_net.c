@@ -57,6 +57,7 @@ struct options {
   int impls_given, steps, net, keep_going;
   int threads;               /* the peers' whole nets; 0: as many as the net's */
   int paired;                /* --paired=ROUNDS: tuned against generated in pairs, no Google Benchmark */
+  int rounds;                /* --rounds=N: every case's implementations in turn, no Google Benchmark */
   const char *facts, *rss;
   uint64_t seed;
   double tol;
@@ -265,6 +266,7 @@ struct bench_case {
   float **in, **want;            /* per chain input / output, NCHW */
   struct step_graph sg;          /* the reference of a single step */
   float *workspace;              /* the generated whole net's */
+  struct runner *runner[N_IMPLS];  /* those that passed their check, by implementation */
 };
 
 struct runner {                  /* what a registered benchmark calls */
@@ -496,10 +498,6 @@ static void report_wrong(const struct bench_case *c, const char *impl, double er
   if (keep_going) fprintf(stderr, "bench_net: WRONG %s %s %.3g\n", step, impl, error);
 }
 
-/* The whole net's registered runners of generated, tuned and reference,
-   for --paired. */
-static struct runner *whole_runner[N_OWN];
-
 /* Checks the selected implementations of one case and registers those
    that pass; tuned: the tuned net if it has this case, else NULL.
    Returns the number that failed; *registered counts those registered. */
@@ -522,6 +520,7 @@ static int check_and_register(struct bench_case *c, int first_case, const struct
       fact_check(impl, "reference", NAN, NULL, 0, &first_fact);
       register_runner(r, impl, label, macs);
       ++*registered;
+      c->runner[i] = r;
       continue;
     }
     if (r->kind == IMPL_PEER) {
@@ -560,7 +559,7 @@ static int check_and_register(struct bench_case *c, int first_case, const struct
     }
     register_runner(r, impl, label, macs);
     ++*registered;
-    if (c->whole && i < N_OWN) whole_runner[i] = r;
+    c->runner[i] = r;
   }
   if (facts) fputs("}}", facts);
   return failures;
@@ -613,8 +612,8 @@ static int tuned_match(const struct bench_net *a, const struct bench_net *b, cha
 
 static const char usage_text[] =
     "usage: NAME_bench [--families=LIST] [--impls=LIST] [--no-steps] [--no-net] [--keep-going]\n"
-    "                  [--facts=FILE] [--rss=IMPL] [--threads=N] [--paired=ROUNDS] [--seed=N] [--tol=X]\n"
-    "                  [--benchmark_...]\n"
+    "                  [--facts=FILE] [--rss=IMPL] [--threads=N] [--paired=ROUNDS] [--rounds=N]\n"
+    "                  [--seed=N] [--tol=X] [--benchmark_...]\n"
     "  --families=LIST  time only steps of these kernel families (conv,gconv,dwconv,pwconv,...)\n"
     "  --impls=LIST     check and time only these of generated,tuned,reference,xnnpack,onednn\n"
     "                   (default: all there are); the reference checks the others regardless\n"
@@ -627,6 +626,9 @@ static const char usage_text[] =
     "                   generated net, convgen --threads); their steps run on one\n"
     "  --paired=ROUNDS  time the whole nets generated and tuned in ROUNDS pairs of\n"
     "                   back-to-back runs instead; print each pair's times as JSON\n"
+    "  --rounds=N       time each case's implementations (not the reference) in turn,\n"
+    "                   a few ms each, in N rounds instead; print each round's times\n"
+    "                   as JSON (harness/rounds_table.py reads them)\n"
     "  --seed=N         inputs' seed (1);  --tol=X: normalized error allowed (1e-4)\n"
     "  --benchmark_...  Google Benchmark's flags: filter, min_time, repetitions, out, ...\n";
 
@@ -690,6 +692,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
       long n = strtol(a + 9, &end, 10);
       if (*end || end == a + 9 || n < 3 || n > 100000) return usage("--paired takes a number of rounds from 3");
       o->paired = (int)n;
+    } else if (strncmp(a, "--rounds=", 9) == 0) {
+      long n = strtol(a + 9, &end, 10);
+      if (*end || end == a + 9 || n < 1 || n > 100000) return usage("--rounds takes a number from 1 to 100000");
+      o->rounds = (int)n;
     } else if (strncmp(a, "--seed=", 7) == 0) {
       o->seed = strtoull(a + 7, &end, 10);
       if (*end || end == a + 7) return usage("--seed takes a number");
@@ -770,21 +776,75 @@ static double seconds_of(struct runner *r, int calls) {
   return seconds_now() - t0;
 }
 
-static int run_pairs(const struct bench_net *net, int rounds) {
-  struct runner *a = whole_runner[I_GENERATED], *b = whole_runner[I_TUNED];
+/* Calls of r that take at least `seconds` together. */
+static int calls_for(struct runner *r, double seconds) {
+  double once = seconds_of(r, 3) / 3;
+  return once >= seconds ? 1 : (int)(seconds / once) + 1;
+}
+
+static int run_pairs(const struct bench_case *whole, int rounds) {
+  struct runner *a = whole ? whole->runner[I_GENERATED] : NULL, *b = whole ? whole->runner[I_TUNED] : NULL;
   if (!a || !b) {
     fprintf(stderr, "bench_net: --paired needs the whole nets generated and tuned (make bench TUNING=FILE)\n");
     return 2;
   }
   /* enough calls that a side takes 10 ms, far above the clock's grain */
-  double once = seconds_of(a, 3) / 3;
-  int calls = once >= 0.01 ? 1 : (int)(0.01 / once) + 1;
-  printf("{\"net\": \"%s\", \"calls_per_side\": %d, \"pairs\": [", net->name, calls);
+  int calls = calls_for(a, 0.01);
+  printf("{\"net\": \"%s\", \"calls_per_side\": %d, \"pairs\": [", whole->net->name, calls);
   for (int r = 0; r < rounds; r++) {
     double ta, tb;
     if (r % 2 == 0) ta = seconds_of(a, calls), tb = seconds_of(b, calls);
     else tb = seconds_of(b, calls), ta = seconds_of(a, calls);
     printf("%s\n  {\"generated_ms\": %.6f, \"tuned_ms\": %.6f}", r ? "," : "", 1e3 * ta / calls, 1e3 * tb / calls);
+  }
+  printf("\n]}\n");
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* --rounds=N: each case's implementations (not the reference), each in
+   turn for a few ms, N rounds, the first of a round moving on by one each
+   round.  The noise on a shared machine comes in bursts of seconds: one
+   round lies within a burst or outside it as a whole, so the ratio of two
+   implementations' times in one round is nearly free of it.  Google
+   Benchmark's repetitions time one implementation at a time, and a burst
+   that falls on some of one side's repetitions moves its median. */
+static int run_rounds(const struct bench_net *net, struct bench_case *const *cases, int n_cases, int rounds) {
+  printf("{\"net\": ");
+  json_string(stdout, net->name);
+  printf(", \"rounds\": %d, \"cases\": [", rounds);
+  int first_case = 1;
+  for (int k = 0; k < n_cases; k++) {
+    const struct bench_case *c = cases[k];
+    struct runner *timed[N_IMPLS];
+    const char *names[N_IMPLS];
+    int n = 0;
+    for (int i = 0; i < N_IMPLS; i++)
+      if (c->runner[i] && i != I_REFERENCE) timed[n] = c->runner[i], names[n++] = impl_name(i);
+    if (n < 2) continue;
+    int calls = calls_for(timed[0], 0.002);
+    char label[256];
+    case_label(c, label, sizeof label);
+    printf("%s\n  {\"step\": ", first_case ? "" : ",");
+    json_string(stdout, c->whole ? "forward" : c->net->steps[c->first].name);
+    printf(", \"family\": ");
+    json_string(stdout, c->whole ? "net" : c->net->steps[c->first].family);
+    printf(", \"label\": ");
+    json_string(stdout, label);
+    printf(", \"calls\": %d, \"impls\": [", calls);
+    for (int j = 0; j < n; j++) printf("%s\"%s\"", j ? ", " : "", names[j]);
+    printf("], \"ms\": [");
+    first_case = 0;
+    for (int r = 0; r < rounds; r++) {
+      double ms[N_IMPLS];
+      for (int j = 0; j < n; j++) {
+        int at = (j + r) % n;
+        ms[at] = 1e3 * seconds_of(timed[at], calls) / calls;
+      }
+      printf("%s[", r ? ", " : "");
+      for (int j = 0; j < n; j++) printf("%s%.6f", j ? ", " : "", ms[j]);
+      printf("]");
+    }
+    printf("]}");
   }
   printf("\n]}\n");
   return fflush(stdout) == 0 ? 0 : 1;
@@ -798,6 +858,7 @@ int main(int argc, char **argv) {
   const struct bench_net *net = &convgen_bench_net;
   bench_tolerance = o.tol;
   if (o.rss) return report_rss(net, o.rss, peer_threads(&o, net), o.seed);
+  if (o.paired && o.rounds) return usage("--paired and --rounds are two ways of timing; give one");
   if (o.net && !&convgen_ref_graph) {
     fprintf(stderr, "bench_net: this binary has no whole-network reference (convgen_ref_graph); try --no-net\n");
     return 2;
@@ -831,15 +892,16 @@ int main(int argc, char **argv) {
     fprintf(facts, "\"workspace_bytes\": %ld, \"cases\": [", net->workspace_floats * (long)sizeof(float));
   }
   int failures = 0, cases = 0, registered = 0;
+  struct bench_case **all = malloc((size_t)(net->n_steps + 1) * sizeof *all), *whole = NULL;
   for (int s = 0; o.steps && s < net->n_steps; s++) {
     if (!family_selected(&o, net->steps[s].family)) continue;
-    struct bench_case *c = malloc(sizeof *c);
+    struct bench_case *c = all[cases] = malloc(sizeof *c);
     init_case(c, net, s, s, 0, o.seed + (uint64_t)s);
     run_reference(c, c->want);
     failures += check_and_register(c, cases++ == 0, &o, tuned_fit == 2 ? tuned : NULL, &registered);
   }
   if (o.net) {
-    struct bench_case *c = malloc(sizeof *c);
+    struct bench_case *c = whole = all[cases] = malloc(sizeof *c);
     init_case(c, net, 0, net->n_steps - 1, 1, o.seed);
     run_reference(c, c->want);
     failures += check_and_register(c, cases++ == 0, &o, tuned, &registered);
@@ -855,6 +917,7 @@ int main(int argc, char **argv) {
   else
     fprintf(stderr, "bench_net: %s: every implementation of %d case(s) matches the reference (tolerance %g)\n",
             net->name, cases, o.tol);
-  if (o.paired) return failures ? 1 : run_pairs(net, o.paired);
+  if (o.paired) return failures ? 1 : run_pairs(whole, o.paired);
+  if (o.rounds) return failures ? 1 : run_rounds(net, all, cases, o.rounds);
   return bench_main(o.bench_argc, o.bench_argv);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench_report.sh DIR NET_COMPILER BENCH_ARGS [THREADS]: docs/benchmarks.md (to stdout)
-# from the results `make bench-peers` left in DIR.  `make bench-report`
-# runs both; nothing in the page is typed by hand.
+# from the results `make bench-peers` and `make bench-rounds` left in DIR.
+# `make bench-report` runs all three; nothing in the page is typed by hand.
 set -e
 dir=$1 compiler=$2 bench_args=$3 threads=${4:-1}
 if [ "$threads" = 1 ]; then
@@ -83,3 +83,18 @@ chain over real activation buffers, verified against the reference run of the sp
 
 HEAD
 cat "$dir/peers.md"
+if [ -f "$dir/rounds.md" ]; then
+  cat <<ROUNDS
+
+## Per layer, in rounds
+
+The same steps and whole passes again, each case's implementations timed one after another, a
+few ms each, in many rounds (\`make bench-rounds\`, \`NAME_bench --rounds=N\`). A noise burst on
+this shared machine lasts seconds and covers a round whole or not at all, so a ratio taken within
+a round hardly moves; the tables above, from Google Benchmark's repetitions, can trail or lead
+by 5-15% on a case a burst fell on. Each cell is the median over the rounds of generated / the
+peer, with its 95% interval; below 1, generated is faster.
+
+ROUNDS
+  cat "$dir/rounds.md"
+fi

@@ -1130,6 +1130,48 @@ PYEOF
     out/resnext_block_bench --tol=1e-12 --benchmark_min_time=0.001
   grep -q "ms" "$T/last.out" && fail "something was timed after a failed check" "$(head -n 5 "$T/last.out")" || pass
   expect "bench_net refuses an unknown option" 2 "unknown option" -- out/ops_zoo_bench --frobnicate
+  expect "bench_net refuses --paired with --rounds" 2 "give one" -- out/ops_zoo_bench --paired=3 --rounds=3
+  # make bench-rounds: every checked case's implementations (not the reference) in each round,
+  # each time positive, and the table a row for each case.
+  if out/ops_zoo_bench --rounds=3 >"$B/rounds.json" 2>"$B/rounds.log" &&
+     $PY harness/rounds_table.py "$B/rounds.json" >"$B/rounds.md" 2>>"$B/rounds.log" &&
+     $PY - "$B/ops_zoo.facts.json" "$B/rounds.json" "$B/rounds.md" >>"$B/rounds.log" 2>&1 <<'PYEOF'
+import json, sys
+facts, rounds, table = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), open(sys.argv[3]).read()
+want = {c["name"]: sorted(i for i, k in c["checks"].items() if k["status"] == "pass") for c in facts["cases"]}
+got = {c["step"]: c for c in rounds["cases"]}
+bad = [f"{name}: timed {sorted(got[name]['impls']) if name in got else None}, passed {impls}"
+       for name, impls in want.items() if len(impls) > 1 and (name not in got or sorted(got[name]["impls"]) != impls)]
+for c in rounds["cases"]:
+    if len(c["ms"]) != 3 or any(len(r) != len(c["impls"]) or min(r) <= 0 for r in c["ms"]):
+        bad.append(f"{c['step']}: rounds {c['ms']}")
+    if f"| {c['step']} | {c['label']} |" not in table:
+        bad.append(f"{c['step']}: no row in the table")
+print("\n".join(bad))
+sys.exit(1 if bad or not rounds["cases"] else 0)
+PYEOF
+  then pass; else fail "bench_net --rounds and rounds_table.py" "$(tail -n 6 "$B/rounds.log")"; fi
+  # Under drift that each round shares (up to 30% here), a steady 5% shows as 5%, and the
+  # family line counts a case 1% ahead as within 3% and one 5% behind as not.
+  if $PY - >"$B/rounds_unit.log" 2>&1 <<'PYEOF'
+import random, sys
+sys.path.insert(0, "harness")
+import rounds_table as t
+rng = random.Random(1)
+def case(step, gen):
+    rows = []
+    for _ in range(101):
+        drift = 1 + 0.3 * rng.random()
+        rows.append([gen * drift * rng.gauss(1, 0.005), 1.3 * drift * rng.gauss(1, 0.005), drift * rng.gauss(1, 0.005)])
+    return {"step": step, "family": "pwconv", "label": step, "calls": 1, "impls": ["generated", "xnnpack", "onednn"], "ms": rows}
+data = {"net": "n", "rounds": 101, "cases": [case("slow", 1.05), case("fast", 0.99)]}
+ratios, _ = t.case_ratios(data["cases"][0])
+assert abs(ratios["faster peer"][0] - 1.05) < 0.005 and ratios["faster peer"][1] > 1.03, ratios
+assert abs(ratios["xnnpack"][0] - 1.05 / 1.3) < 0.005, ratios
+lines = t.net_table(data, 0.03)
+assert "| pwconv | 2 |" in "\n".join(lines) and any(l.endswith("| 1 of 2 |") for l in lines), lines
+PYEOF
+  then pass; else fail "rounds_table.py's ratios under shared drift" "$(tail -n 4 "$B/rounds_unit.log")"; fi
   # With fused blocks: the peers and the per-layer rows run the blocks' layers one by one, the
   # whole forward pass runs the blocks; every one is checked against the reference.
   # bench_bundle NAME SPEC OPTIONS...: $B/NAME_bench from SPEC's net and reference bundle, both
