@@ -83,9 +83,16 @@ function M.bundle(plan, net_c, options)
     outputs[i] = index[io.real]
     args[#args + 1] = string.format("out[%d]", i - 1)
   end
+  local calls, pass = emit.pass_calls(plan), nil
+  if calls then
+    pass = {calls = calls, inputs = {}, outputs = {}}
+    for i, io in ipairs(plan.inputs) do pass.inputs[i] = io.param end
+    for i, io in ipairs(plan.outputs) do pass.outputs[i] = io.param end
+  end
   return net_c .. template.render("benchnet.c.tpl", {name = plan.name, prefix = plan.prefix, batch = plan.batch,
     tensors = tensors, steps = steps, inputs = inputs, outputs = outputs,
-    forward_args = table.concat(args, ", "), workspace_floats = plan.arena_floats, threads = plan.threads}, {})
+    forward_args = table.concat(args, ", "), workspace_floats = plan.arena_floats, threads = plan.threads,
+    pass = pass or false}, {})
 end
 
 return M

@@ -359,13 +359,29 @@ local function call_of(plan, s, per_sample)
   return string.format("%s(%s);", s.fn, table.concat(args, ", "))
 end
 
--- Every step in order, a cut layer's slices one after another.
+-- Every step in order, a cut layer's slices one after another: the
+-- function each calls, and the call.
+local function calls_of(plan, per_sample)
+  local calls = {}
+  for _, s in ipairs(plan.steps) do
+    for _, t in ipairs(s.slices or {s}) do calls[#calls + 1] = {fn = t.fn, call = call_of(plan, t, per_sample)} end
+  end
+  return calls
+end
+
 local function forward_calls(plan, per_sample)
   local lines = {}
-  for _, s in ipairs(plan.steps) do
-    for _, t in ipairs(s.slices or {s}) do lines[#lines + 1] = call_of(plan, t, per_sample) end
-  end
+  for i, c in ipairs(calls_of(plan, per_sample)) do lines[i] = c.call end
   return lines
+end
+
+-- The pass of a net of batch 1 on one thread as calls_of gives it, each
+-- call a C statement with NAME_forward_with's names (arena, and the
+-- inputs' and outputs' parameters); nil for any other net.  The benchmark
+-- bundle runs them one at a time to time each step in the pass.
+function M.pass_calls(plan)
+  if plan.batch ~= 1 or plan.threads > 1 then return nil end
+  return calls_of(plan, false)
 end
 
 -- The pass as the threads share it: a cut layer is one phase, each

@@ -58,6 +58,7 @@ struct options {
   int threads;               /* the peers' whole nets; 0: as many as the net's */
   int paired;                /* --paired=ROUNDS: tuned against generated in pairs, no Google Benchmark */
   int rounds;                /* --rounds=N: every case's implementations in turn, no Google Benchmark */
+  int in_pass;               /* --in-pass=N: each call of the generated pass, in the pass and alone */
   const char *facts, *rss;
   uint64_t seed;
   double tol;
@@ -613,7 +614,7 @@ static int tuned_match(const struct bench_net *a, const struct bench_net *b, cha
 static const char usage_text[] =
     "usage: NAME_bench [--families=LIST] [--impls=LIST] [--no-steps] [--no-net] [--keep-going]\n"
     "                  [--facts=FILE] [--rss=IMPL] [--threads=N] [--paired=ROUNDS] [--rounds=N]\n"
-    "                  [--seed=N] [--tol=X] [--benchmark_...]\n"
+    "                  [--in-pass=N] [--seed=N] [--tol=X] [--benchmark_...]\n"
     "  --families=LIST  time only steps of these kernel families (conv,gconv,dwconv,pwconv,...)\n"
     "  --impls=LIST     check and time only these of generated,tuned,reference,xnnpack,onednn\n"
     "                   (default: all there are); the reference checks the others regardless\n"
@@ -629,6 +630,9 @@ static const char usage_text[] =
     "  --rounds=N       time each case's implementations (not the reference) in turn,\n"
     "                   a few ms each, in N rounds instead; print each round's times\n"
     "                   as JSON (harness/rounds_table.py reads them)\n"
+    "  --in-pass=N      time each call of the generated forward pass (a step or a fused\n"
+    "                   block) where it runs, over N passes, and the same call alone,\n"
+    "                   N times in a row; print a table of the medians (batch 1, one thread)\n"
     "  --seed=N         inputs' seed (1);  --tol=X: normalized error allowed (1e-4)\n"
     "  --benchmark_...  Google Benchmark's flags: filter, min_time, repetitions, out, ...\n";
 
@@ -696,6 +700,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
       long n = strtol(a + 9, &end, 10);
       if (*end || end == a + 9 || n < 1 || n > 100000) return usage("--rounds takes a number from 1 to 100000");
       o->rounds = (int)n;
+    } else if (strncmp(a, "--in-pass=", 10) == 0) {
+      long n = strtol(a + 10, &end, 10);
+      if (*end || end == a + 10 || n < 1 || n > 100000) return usage("--in-pass takes a number from 1 to 100000");
+      o->in_pass = (int)n;
     } else if (strncmp(a, "--seed=", 7) == 0) {
       o->seed = strtoull(a + 7, &end, 10);
       if (*end || end == a + 7) return usage("--seed takes a number");
@@ -850,6 +858,81 @@ static int run_rounds(const struct bench_net *net, struct bench_case *const *cas
   return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* ---- each call of the pass, in the pass and alone ---------------------- */
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, compare_doubles);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* --in-pass=N: a layer alone, called again and again, finds its weights,
+   its activations and its code in cache; in the pass the layers before it
+   have had the caches.  This times each call of the pass (a step, or a
+   fused block) where it runs, over N passes, and then alone: the calls
+   before it once, so that its inputs are the pass's, then it N times in
+   a row.  The table shows which calls lose in the pass, and by how much. */
+static int run_in_pass(struct bench_case *whole, int passes) {
+  const struct bench_net *net = whole->net;
+  if (!net->pass_step) {
+    fprintf(stderr, "bench_net: --in-pass needs a net of batch 1 on one thread (%s: batch %d, %d threads)\n",
+            net->name, net->batch, net->threads);
+    return 2;
+  }
+  int n = net->n_pass_steps;
+  float **out = new_outputs(whole);
+  const float *in[PEER_MAX_IO];
+  float *o[PEER_MAX_IO];
+  net_order(whole, out, in, o);
+  float *ws = whole->workspace;
+  /* the calls in order are the pass: from a workspace of NaN (a call
+     left out, or one that reads what it should not, fails), they make
+     what the reference makes */
+  for (long i = 0; i < net->workspace_floats; i++) ws[i] = NAN;
+  for (int i = 0; i < n; i++) net->pass_step(i, ws, in, o);
+  double error = case_error(whole, out);
+  if (!(error <= bench_tolerance)) {
+    fprintf(stderr, "bench_net: %s: the pass made call by call differs from the reference (error %g)\n",
+            net->name, error);
+    return 1;
+  }
+  double *in_pass = malloc(sizeof(double) * (size_t)n * (size_t)passes);
+  double *alone = malloc(sizeof(double) * (size_t)passes), *sums = malloc(sizeof(double) * (size_t)passes);
+  for (int r = 0; r < passes; r++) {
+    sums[r] = 0;
+    for (int i = 0; i < n; i++) {
+      double t0 = seconds_now();
+      net->pass_step(i, ws, in, o);
+      double t = seconds_now() - t0;
+      in_pass[(size_t)i * (size_t)passes + (size_t)r] = t, sums[r] += t;
+    }
+  }
+  printf("%s: %d passes; per call of the pass, the median time in the pass, and alone\n", net->name, passes);
+  printf("%-40s %12s %12s %7s\n", "call", "in pass us", "alone us", "ratio");
+  double total_pass = 0, total_alone = 0;
+  for (int i = 0; i < n; i++) {
+    for (int j = 0; j < i; j++) net->pass_step(j, ws, in, o);
+    net->pass_step(i, ws, in, o);
+    for (int r = 0; r < passes; r++) {
+      double t0 = seconds_now();
+      net->pass_step(i, ws, in, o);
+      alone[r] = seconds_now() - t0;
+    }
+    double p = median_of(in_pass + (size_t)i * (size_t)passes, passes), a = median_of(alone, passes);
+    total_pass += p, total_alone += a;
+    printf("%-40s %12.1f %12.1f %7.3f\n", net->pass_steps[i], 1e6 * p, 1e6 * a, p / a);
+  }
+  printf("%-40s %12.1f %12.1f %7.3f\n", "sum of the medians", 1e6 * total_pass, 1e6 * total_alone,
+         total_pass / total_alone);
+  printf("%-40s %12.1f\n", "the pass (median of its calls' sums)", 1e6 * median_of(sums, passes));
+  free(in_pass), free(alone), free(sums);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -858,7 +941,9 @@ int main(int argc, char **argv) {
   const struct bench_net *net = &convgen_bench_net;
   bench_tolerance = o.tol;
   if (o.rss) return report_rss(net, o.rss, peer_threads(&o, net), o.seed);
-  if (o.paired && o.rounds) return usage("--paired and --rounds are two ways of timing; give one");
+  if (!!o.paired + !!o.rounds + !!o.in_pass > 1)
+    return usage("--paired, --rounds and --in-pass are ways of timing; give one");
+  if (o.in_pass && !o.net) return usage("--in-pass times the whole pass; leave out --no-net");
   if (o.net && !&convgen_ref_graph) {
     fprintf(stderr, "bench_net: this binary has no whole-network reference (convgen_ref_graph); try --no-net\n");
     return 2;
@@ -919,5 +1004,6 @@ int main(int argc, char **argv) {
             net->name, cases, o.tol);
   if (o.paired) return failures ? 1 : run_pairs(whole, o.paired);
   if (o.rounds) return failures ? 1 : run_rounds(net, all, cases, o.rounds);
+  if (o.in_pass) return failures ? 1 : run_in_pass(whole, o.in_pass);
   return bench_main(o.bench_argc, o.bench_argv);
 }

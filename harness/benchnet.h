@@ -77,6 +77,14 @@ struct bench_net {
      peers' whole networks run on as many, unless --threads says otherwise.
      The steps are the whole layers, each on one thread. */
   int threads;
+  /* The pass as forward_with runs it, one call at a time: pass_step(i,
+     ...) makes call i of n_pass_steps (a step, or a fused block), named
+     pass_steps[i] after the function it calls; calls 0..n-1 in order are
+     the pass.  NAME_bench --in-pass times each so.  NULL, and 0, for a
+     net of a batch above 1 or on threads. */
+  int n_pass_steps;
+  const char *const *pass_steps;
+  void (*pass_step)(int i, float *workspace, const float *const *in, float *const *out);
 };
 
 extern const struct bench_net convgen_bench_net;

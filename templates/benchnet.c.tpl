@@ -49,8 +49,45 @@ static void cgb_forward_with(float *workspace, const float *const *in, float *co
   ${prefix}_forward_with(workspace, ${forward_args});
 }
 
+$if pass then
+
+/* The pass one call at a time, as ${prefix}_forward_with makes them (NAME_bench --in-pass). */
+static void cgb_pass_step(int cgb_i, float *restrict arena, const float *const *cgb_in, float *const *cgb_out)
+{
+$  for i, param in ipairs(pass.inputs) do
+  const float *restrict ${param} = cgb_in[${i - 1}];
+$  end
+$  for i, param in ipairs(pass.outputs) do
+  float *restrict ${param} = cgb_out[${i - 1}];
+$  end
+  (void)arena;
+$  for _, list in ipairs({pass.inputs, pass.outputs}) do
+$    for _, param in ipairs(list) do
+  (void)${param};
+$    end
+$  end
+  switch (cgb_i) {
+$  for i, c in ipairs(pass.calls) do
+  case ${i - 1}: ${c.call} break;
+$  end
+  default: break;
+  }
+}
+
+static const char *const cgb_pass_names[${#pass.calls}] = {
+$  for _, c in ipairs(pass.calls) do
+  "${c.fn}",
+$  end
+};
+$end
+
 const struct bench_net convgen_bench_net = {
   "${name}", ${batch}, ${#tensors}, cgb_tensors, ${#steps}, cgb_steps,
   ${#inputs}, cgb_inputs, ${#outputs}, cgb_outputs,
-  ${workspace_floats}, cgb_forward_with, ${threads}
+  ${workspace_floats}, cgb_forward_with, ${threads},
+$if pass then
+  ${#pass.calls}, cgb_pass_names, cgb_pass_step
+$else
+  0, NULL, NULL
+$end
 };

@@ -1172,6 +1172,31 @@ lines = t.net_table(data, 0.03)
 assert "| pwconv | 2 |" in "\n".join(lines) and any(l.endswith("| 1 of 2 |") for l in lines), lines
 PYEOF
   then pass; else fail "rounds_table.py's ratios under shared drift" "$(tail -n 4 "$B/rounds_unit.log")"; fi
+  # --in-pass: a row for each call of NAME_forward_with, in its order, with both times positive,
+  # the ratio their quotient, and the sum row the sum of the rows.
+  if out/resnext_block_bench --no-steps --in-pass=5 >"$B/in_pass.txt" 2>"$B/in_pass.log" &&
+     $PY - out/resnext_block_bench.c "$B/in_pass.txt" >>"$B/in_pass.log" 2>&1 <<'PYEOF'
+import re, sys
+c, table = open(sys.argv[1]).read(), open(sys.argv[2]).read().splitlines()
+body = c[c.index("void resnext_block_forward_with(float *restrict"):]
+calls = re.findall(r"^  (\w+)\(", body[:body.index("\n}\n")], re.M)
+rows = [line.split() for line in table[2:2 + len(calls)]]
+bad = [] if [r[0] for r in rows] == calls else [f"rows {[r[0] for r in rows]}, calls {calls}"]
+for r in rows:
+    p, a, q = float(r[1]), float(r[2]), float(r[3])
+    if not (p > 0 and a > 0 and abs(p / a - q) < 0.01):
+        bad.append(f"row {r}")
+total = table[2 + len(calls)]
+if not total.startswith("sum of the medians") or abs(float(total.split()[-3]) - sum(float(r[1]) for r in rows)) > 0.5:
+    bad.append(f"sum row {total!r}")
+print("\n".join(bad))
+sys.exit(1 if bad or not calls else 0)
+PYEOF
+  then pass; else fail "bench_net --in-pass's table" "$(tail -n 6 "$B/in_pass.log")"; fi
+  expect "bench_net --in-pass refuses a net of batch 2" 2 "batch 1 on one thread" -- \
+    out/ops_zoo_bench --no-steps --in-pass=3
+  expect "bench_net --in-pass refuses --no-net" 2 "leave out --no-net" -- out/resnext_block_bench --no-net --in-pass=3
+  expect "bench_net refuses --in-pass with --rounds" 2 "give one" -- out/resnext_block_bench --in-pass=3 --rounds=3
   # With fused blocks: the peers and the per-layer rows run the blocks' layers one by one, the
   # whole forward pass runs the blocks; every one is checked against the reference.
   # bench_bundle NAME SPEC OPTIONS...: $B/NAME_bench from SPEC's net and reference bundle, both
@@ -1192,6 +1217,18 @@ PYEOF
       "$B/fused_bench" --benchmark_min_time=0.001
     grep -q "shufflenet_v2_block/forward/generated" "$T/last.out" && pass ||
       fail "the fused net's whole forward pass was timed" "$(tail -n 5 "$T/last.out")"
+    # --in-pass checks the pass it times: with its second call left out, it is refused.
+    sed 's/^  case 1: .*/  case 1: break;/' "$B/fused_bench.c" >"$B/skip_bench.c"
+    if ! cmp -s "$B/fused_bench.c" "$B/skip_bench.c" &&
+       cc -O2 -march=native -std=c99 -Iharness -c "$B/skip_bench.c" -o "$B/skip_bench.o" >>"$B/fused.log" 2>&1 &&
+       c++ -o "$B/skip_bench" "$B/skip_bench.o" "$B/fused_ref.o" build/bench/bench_net.o build/bench/reference.o \
+         build/bench/peer_xnnpack.o build/bench/peer_onednn.o build/bench/bench_shim.o \
+         -lbenchmark -lXNNPACK -lpthreadpool -ldnnl -lpthread -lm >>"$B/fused.log" 2>&1; then
+      expect "bench_net --in-pass: a pass missing a call is refused" 1 "made call by call differs" -- \
+        "$B/skip_bench" --no-steps --in-pass=3
+    else
+      fail "the bundle with a call left out does not build" "$(tail -n 8 "$B/fused.log")"
+    fi
   else
     fail "the benchmark bundle of a net with fused blocks does not build" "$(tail -n 8 "$B/fused.log")"
   fi
@@ -1211,6 +1248,8 @@ for c in cs:
     ok = ok and (c["family"] != "net" or c["checks"]["onednn"]["status"] == "pass")
 sys.exit(0 if ok else 1)' "$B/t3.facts.json" && pass || fail "the three-thread run's facts" "$(head -c 600 "$B/t3.facts.json")"
     expect "bench_net --threads=0 is refused" 2 "takes a number from 1" -- "$B/t3_bench" --threads=0
+    expect "bench_net --in-pass refuses a net on threads" 2 "batch 1 on one thread" -- \
+      "$B/t3_bench" --no-steps --in-pass=3
   else
     fail "the benchmark bundle of a net on three threads does not build" "$(tail -n 8 "$B/t3.log")"
   fi
