@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench_report.sh DIR NET_COMPILER BENCH_ARGS [THREADS]: docs/benchmarks.md (to stdout)
-# from the results `make bench-peers` and `make bench-rounds` left in DIR.
-# `make bench-report` runs all three; nothing in the page is typed by hand.
+# from the results `make bench-peers`, `make bench-rounds` and `make bench-in-pass`
+# left in DIR.  `make bench-report` runs them all; nothing in the page is typed by hand.
 set -e
 dir=$1 compiler=$2 bench_args=$3 threads=${4:-1}
 if [ "$threads" = 1 ]; then
@@ -97,4 +97,25 @@ peer, with its 95% interval; below 1, generated is faster.
 
 ROUNDS
   cat "$dir/rounds.md"
+fi
+in_pass=$(ls "$dir"/*.in_pass.txt 2>/dev/null || true)
+if [ -n "$in_pass" ]; then
+  cat <<INPASS
+
+## The whole pass, call by call
+
+A layer timed alone, again and again, finds its weights, its activations and its code in cache;
+in the whole pass the layers before it have had the caches. Here each call of convgen's generated
+pass (a step, or a fused block) is timed where it runs, over many passes, and then alone, as many
+times in a row, after the calls before it have set up its inputs (\`make bench-in-pass\`,
+\`NAME_bench --no-steps --in-pass=N\`). Times are medians in µs; the ratio is in the pass / alone.
+The last line is the median over the passes of each pass's summed calls: a noise spike in any call
+lands in its pass's sum, so it is usually above the sum of the calls' medians.
+
+INPASS
+  for f in $in_pass; do
+    printf '\140\140\140\n'
+    cat "$f"
+    printf '\140\140\140\n\n'
+  done
 fi
