@@ -667,6 +667,14 @@ static unsigned impls_of(const char *list) {
   return mask;
 }
 
+/* The number `text` spells, if it is all digits and from lo (at least 1)
+   to hi; 0 otherwise. */
+static int count_of(const char *text, long lo, long hi) {
+  char *end;
+  long n = strtol(text, &end, 10);
+  return *end || end == text || n < lo || n > hi ? 0 : (int)n;
+}
+
 static int parse_options(int argc, char **argv, struct options *o) {
   memset(o, 0, sizeof *o);
   o->steps = o->net = 1, o->seed = 1, o->tol = 1e-4;
@@ -689,21 +697,13 @@ static int parse_options(int argc, char **argv, struct options *o) {
       if (!o->impls) return usage("--impls takes a list of generated, tuned, reference, xnnpack, onednn");
       o->impls_given = 1;
     } else if (strncmp(a, "--threads=", 10) == 0) {
-      long n = strtol(a + 10, &end, 10);
-      if (*end || end == a + 10 || n < 1 || n > 256) return usage("--threads takes a number from 1 to 256");
-      o->threads = (int)n;
+      if (!(o->threads = count_of(a + 10, 1, 256))) return usage("--threads takes a number from 1 to 256");
     } else if (strncmp(a, "--paired=", 9) == 0) {
-      long n = strtol(a + 9, &end, 10);
-      if (*end || end == a + 9 || n < 3 || n > 100000) return usage("--paired takes a number of rounds from 3");
-      o->paired = (int)n;
+      if (!(o->paired = count_of(a + 9, 3, 100000))) return usage("--paired takes a number of rounds from 3");
     } else if (strncmp(a, "--rounds=", 9) == 0) {
-      long n = strtol(a + 9, &end, 10);
-      if (*end || end == a + 9 || n < 1 || n > 100000) return usage("--rounds takes a number from 1 to 100000");
-      o->rounds = (int)n;
+      if (!(o->rounds = count_of(a + 9, 1, 100000))) return usage("--rounds takes a number from 1 to 100000");
     } else if (strncmp(a, "--in-pass=", 10) == 0) {
-      long n = strtol(a + 10, &end, 10);
-      if (*end || end == a + 10 || n < 1 || n > 100000) return usage("--in-pass takes a number from 1 to 100000");
-      o->in_pass = (int)n;
+      if (!(o->in_pass = count_of(a + 10, 1, 100000))) return usage("--in-pass takes a number from 1 to 100000");
     } else if (strncmp(a, "--seed=", 7) == 0) {
       o->seed = strtoull(a + 7, &end, 10);
       if (*end || end == a + 7) return usage("--seed takes a number");
