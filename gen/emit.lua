@@ -138,6 +138,14 @@ local function comment(s)
   elseif s.slice_of then
     lines[#lines + 1] = string.format(" * output channels %d to %d of the layer's %d, on thread %d",
       s.channels[1], s.channels[2] - 1, s.slice_of.y.C, s.thread)
+  elseif s.interleaved then
+    local into = s.interleaved.into
+    lines[#lines + 1] = string.format(" * writes its channel c to plane %s of %s's output, its place after the shuffle",
+      s.interleaved.first_plane == 0 and string.format("%d*c", into.groups)
+        or string.format("%d*c + %d", into.groups, s.interleaved.first_plane), into.fn)
+  elseif s.starts then
+    lines[#lines + 1] = string.format(" * moves only these inputs: %s write%s the other planes themselves",
+      table.concat(s.written_by, ", "), #s.written_by == 1 and "s" or "")
   elseif s.kind == "block" then
     local mid = s.middle
     lines[#lines + 1] = string.format(" * the %s%s tensor%s exist%s a band at a time, in `scratch`",
@@ -207,7 +215,7 @@ end
 
 local function layer_function(s)
   local helpers = {lin = lin, last_tile = last_tile, unless_last = unless_last, float = c_float, for_rows = for_rows, for_groups = for_groups, B = false, act = false,
-    plane_range = false, channel_range = false,
+    plane_range = false, channel_range = false, starts = false,
     activate = function(v) return s.act and string.format("act_%s(%s)", s.act, v) or v end,
     XS = s.x_stride or s.x.H * s.x.W, YS = s.y_stride or s.y.H * s.y.W, R = s.residual and "r" or false}
   for _, a in ipairs(arrays_of(s)) do helpers[a[3]] = owner(s).fn .. "_" .. a[1] end
@@ -590,6 +598,10 @@ function M.emit(plan, options)
   if options.whole_parts then
     -- slices the pass reads in place, as layers of their own to time
     for _, s in ipairs(plan.view_steps) do parts[#parts + 1] = "\n" .. layer_function(s) end
+    -- and the concat and shuffle whose inputs were all written in place
+    for _, s in ipairs(plan.elided_steps) do
+      for _, p in ipairs(s.parts) do parts[#parts + 1] = "\n" .. layer_function(p) end
+    end
   end
   parts[#parts + 1] = "\n" .. forward(plan)
   return {c = table.concat(parts), h = M.header(plan, options)}

@@ -226,7 +226,7 @@ local function pointwise_neon()
   local isa = M.isa.neon
   local L, R = isa.lanes, isa.registers
   return {
-    name = "pwconv_neon", template = "pwconv_neon.c.tpl", isa = "neon",
+    name = "pwconv_neon", template = "pwconv_neon.c.tpl", isa = "neon", strides = true,
     takes = function(s) return s.kind == "pwconv" and s.groups == 1 end,
     knobs = function(s, given)
       local P = s.y.H * s.y.W
@@ -610,9 +610,12 @@ function M.template_of(name)
 end
 
 -- The entry that takes step s on a target, or nil.
+-- A layer that writes its channels planes apart into a shuffled tensor
+-- (gen/plan.lua's interleave_into_shuffles) needs a kernel that takes
+-- channel strides.
 function M.find(s, target)
   for _, k in ipairs(M.by_target[target] or {}) do
-    if k.takes(s) then return k end
+    if k.takes(s) and (k.strides or not s.interleaved) then return k end
   end
 end
 

@@ -10,6 +10,10 @@
 --                  were formed (a block's parts, each with its whole shape),
 --        views = {[tensor] = {base, offset, step}}, view_steps = {step...}:
 --                the channel slices read in place, not steps of the pass,
+--                and the outputs of 1x1 layers that write their planes of
+--                a channel shuffle ({..., base_shape, written = true}),
+--        elided_steps = {step...}: the concat and shuffles those layers
+--                left with nothing to move, not steps of the pass,
 --        macs, param_count}
 --      and, once the schedule has sized the blocks' scratch (M.place):
 --        arena_floats, arena_unplanned_floats, arena_unfused_floats,
@@ -420,6 +424,62 @@ local function join_shuffles(steps, outputs, taken)
   return rejoin(steps, joined, dropped)
 end
 
+-- ---- a branch's last 1x1 layer writes its planes of the shuffle ------------
+-- In a concat and shuffle, an input whose channels lie in one group j of
+-- the concatenation lands on output planes `groups` apart, from plane
+-- k0*groups + j.  The 1x1 layer (stride 1) that makes it, read by the
+-- concat and shuffle alone, can write there itself, its channels
+-- `groups` planes apart (y_stride): the pass then moves only the inputs
+-- no layer so writes (ShuffleNetV2's identity half), and nothing at all
+-- where every input is so written (its downsampling units).  The layer's
+-- output becomes a view of the shuffled tensor that its writer keeps
+-- alive from its step on (plan.place).  The joined step is a copy of the
+-- layer (its knobs are chosen again, by a kernel that takes channel
+-- strides); the layer itself stays in plan.layer_steps for the benchmark
+-- bundle, and so do the parts of a concat and shuffle left with nothing
+-- to move (returned too, as the second value).  One thread only: a layer
+-- cut for threads writes whole planes.
+local function interleave_into_shuffles(steps, views, outputs, taken)
+  local sole_reader = sole_reader_of(steps, outputs)
+  local producer_of, is_output = {}, {}
+  for _, s in ipairs(steps) do producer_of[s.output] = s end
+  for _, name in ipairs(outputs) do is_output[name] = true end
+  local joined, dropped, elided = {}, {}, {}
+  for _, cs in ipairs(steps) do
+    if cs.kind == "concat_shuffle" and not is_output[cs.output] then
+      local per_group, plane = cs.y.C // cs.groups, cs.y.H * cs.y.W
+      local kept, starts, writers, start = {}, {}, {}, 0
+      for k, name in ipairs(cs.inputs) do
+        local p, C = producer_of[name], cs.input_shapes[k].C
+        local j = start // per_group
+        if p and p.kind == "pwconv" and not p.parts and not p.residual and p.sh == 1 and p.sw == 1
+            and not p.y_stride and sole_reader(p) == cs and (start + C - 1) // per_group == j and not joined[p] then
+          local fn = util.unique_c_names({p.fn .. "_interleaved"}, taken)[1]
+          taken[fn] = true
+          local into = {}
+          for key, v in pairs(p) do into[key] = v end
+          into.fn, into.weights_from, into.parts, into.layers = fn, p, {p}, {table.unpack(p.layers)}
+          into.y_stride, into.interleaved = cs.groups * plane, {into = cs, first_plane = (start - j * per_group) * cs.groups + j}
+          views[name] = {base = cs.output, offset = into.interleaved.first_plane * plane, step = into,
+            base_shape = cs.y, written = true}
+          joined[p], writers[#writers + 1] = into, fn
+        else
+          kept[#kept + 1], starts[#starts + 1] = k, start
+        end
+        start = start + C
+      end
+      if #kept == 0 then
+        dropped[cs], elided[#elided + 1] = true, cs
+      elseif #kept < #cs.inputs then
+        local inputs, shapes = {}, {}
+        for i, k in ipairs(kept) do inputs[i], shapes[i] = cs.inputs[k], cs.input_shapes[k] end
+        cs.inputs, cs.input_shapes, cs.x, cs.starts, cs.written_by = inputs, shapes, shapes[1], starts, writers
+      end
+    end
+  end
+  return rejoin(steps, joined, dropped), elided
+end
+
 -- ---- channel slices read in place ------------------------------------------
 -- In NCHW a slice of whole channels [start, stop) is one contiguous run of
 -- its tensor, start*H*W floats in, so its readers can read it there and
@@ -770,18 +830,24 @@ end
 -- set by the schedule), live during its own step only.
 local function intervals_of(steps, storage, views)
   local first, last, intervals, unplanned = {}, {}, {}, 0
+  local function held(name) return views[name] and views[name].base or name end
   for i, s in ipairs(steps) do
-    first[s.output] = first[s.output] or i
-    -- a view's reader keeps the tensor it views alive
-    for _, name in ipairs(s.inputs) do last[views[name] and views[name].base or name] = i end
+    -- a layer that writes into a tensor (interleave_into_shuffles) is
+    -- where that tensor's life starts; a view's reader keeps it alive
+    first[held(s.output)] = first[held(s.output)] or i
+    for _, name in ipairs(s.inputs) do last[held(name)] = i end
   end
   local function add(name, size, from, to)
     intervals[#intervals + 1] = {name = name, size = size, first = from, last = to}
     unplanned = unplanned + (size + arena.ALIGN - 1) // arena.ALIGN * arena.ALIGN
   end
+  local added = {}
   for i, s in ipairs(steps) do
-    if not storage[s.output] then
-      add(s.output, s.y.C * s.y.H * s.y.W, first[s.output], last[s.output] or first[s.output])
+    local name, v = held(s.output), views[s.output]
+    if not storage[name] and not added[name] then
+      local y = v and v.base_shape or s.y
+      added[name] = true
+      add(name, y.C * y.H * y.W, first[name], last[name] or first[name])
     end
     -- slices run at once, each with scratch of its own
     for _, t in ipairs(s.slices or {s}) do
@@ -950,7 +1016,7 @@ function M.plan(graph, options)
   plan.threads = options.threads or 1
   local fuse = options.fuse or "auto"
   plan.steps = form_blocks(steps, outputs, fuse, taken, options.tuned)
-  plan.views, plan.view_steps = {}, {}
+  plan.views, plan.view_steps, plan.elided_steps = {}, {}, {}
   if fuse ~= "off" then
     plan.steps = join_shuffles(plan.steps, outputs, taken)
     -- with threads, an add joins a 1x1 layer cut by pixels only: each
@@ -960,6 +1026,9 @@ function M.plan(graph, options)
     -- after the joins, which count a slice among a tensor's readers (a
     -- layer whose output a slice reads must still write it)
     plan.steps, plan.views, plan.view_steps = view_slices(plan.steps, outputs)
+    if plan.threads == 1 then
+      plan.steps, plan.elided_steps = interleave_into_shuffles(plan.steps, plan.views, outputs, taken)
+    end
   end
   if plan.threads > 1 then split_for_threads(plan.steps, plan.threads, taken) end
   for _, s in ipairs(steps) do

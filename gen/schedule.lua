@@ -444,8 +444,9 @@ local function schedule_layer(plan, s, options, lenient)
     knobs, why, fast = M.resolve(s, record.isa or target, record.knobs, record.why)
     -- a file from an older convgen may name knobs this one lacks, or
     -- values its kernel's check now refuses
+    -- a 1x1 layer that writes into a shuffle is counted once, as its layer
     if knobs then
-      plan.tuned_steps = plan.tuned_steps + 1
+      if not s.interleaved then plan.tuned_steps = plan.tuned_steps + 1 end
     else
       plan.refused[#plan.refused + 1] = why
       record = nil
@@ -457,7 +458,7 @@ local function schedule_layer(plan, s, options, lenient)
     s.knob_refused = not knobs and lenient and why or nil
     if s.knob_refused then knobs, why, fast = M.resolve(s, isa, {}) end
     if not knobs then util.usage("--knob %s%s", why, slice_note(s)) end
-    if tuned and not wanted and next(knobs) then plan.untuned[#plan.untuned + 1] = s end
+    if tuned and not wanted and next(knobs) and not s.interleaved then plan.untuned[#plan.untuned + 1] = s end
   end
   s.kernel = fast and fast.name or s.kind
   s.template, s.isa = fast and fast.template, fast and fast.isa
@@ -603,6 +604,9 @@ function M.schedule(plan, options)
     end
   end
   for _, s in ipairs(plan.view_steps) do schedule_layer(plan, s, options) end
+  for _, s in ipairs(plan.elided_steps) do
+    for _, p in ipairs(s.parts) do schedule_layer(plan, p, options) end
+  end
   plan.steps = steps
   return plan_stage.place(plan)
 end

@@ -119,6 +119,17 @@ function M.summary(graph, plan)
     lines[#lines + 1] = string.format("channel slices read in place, not copied (%d): %s", #names,
       table.concat(names, ", "))
   end
+  local interleaved = {}
+  for _, s in ipairs(plan.steps) do
+    if s.interleaved then interleaved[#interleaved + 1] = s.weights_from.name end
+  end
+  if #interleaved > 0 then
+    local elided = {}
+    for i, s in ipairs(plan.elided_steps) do elided[i] = s.name end
+    lines[#lines + 1] = string.format("1x1 layers writing their planes of a channel shuffle in place (%d): %s; "
+      .. "concat and shuffles with nothing left to move (%d)%s", #interleaved, table.concat(interleaved, ", "),
+      #elided, #elided > 0 and ": " .. table.concat(elided, ", ") or "")
+  end
   if plan.threads > 1 then
     local cut, by_pixels, banded, alone = 0, {}, 0, {}
     for _, s in ipairs(plan.steps) do

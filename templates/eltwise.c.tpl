@@ -35,13 +35,16 @@ $-- Concatenation channel c = j*per_group + k goes straight to output
 $-- channel k*groups + j: each input's channels within one group are a
 $-- run whose output channels are `groups` apart.  A thread's slice moves
 $-- pixels [p0, p1) of every plane (plane_range), or output channels
-$-- [o0, o1) whole (channel_range).
+$-- [o0, o1) whole (channel_range).  starts: where each input begins in the
+$-- concatenation, when the layers that make the others write their planes
+$-- themselves (gen/plan.lua's interleave_into_shuffles).
 $  local per_group = y.C // groups
 $  local function plane(e) return (e:match("^[%w_]+$") and e or "(" .. e .. ")") .. " * " .. HW end
 $  local p0, p1 = plane_range and plane_range[1] or 0, plane_range and plane_range[2] or HW
 $  local o0, o1 = channel_range and channel_range[1] or 0, channel_range and channel_range[2] or y.C
 $  local offset = 0
 $  for i = 1, #inputs do
+$    offset = starts and starts[i] or offset
 $    local c, stop, read = offset, offset + input_shapes[i].C, false
 $    local src = #inputs == 1 and "x" or ("x" .. (i - 1))
 $    while c < stop do

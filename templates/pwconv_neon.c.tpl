@@ -13,6 +13,8 @@ $-- the last tile, read past the end of the packed array.
 $-- Pixel tails load and store lane by lane, never past the row.  Pixels go
 $-- in blocks of px_block so the block's rows of X stay in L2 while every
 $-- tile of weights passes over them.
+$-- XS and YS are the floats between channels of X and of Y: P, unless the
+$-- layer writes its planes of a channel shuffle (gen/plan.lua).
 $-- Without NEON on AArch64 (another compiler or target) the same packed
 $-- weights feed a plain loop.
 $local P, K, M = y.H * y.W, C_in, C_out
@@ -63,7 +65,7 @@ $    for j = 0, vecs - 1 do names[#names + 1] = string.format("a%d_%d = %s", r, 
 $  end
   const float *restrict wk = ${W} + ${lin(oc, K, 0)};
   const float *restrict xk = ${at("x", tostring(p))};
-  for (int k = 0; k < ${K}; ++k, wk += ${mr}, xk += ${P}) {
+  for (int k = 0; k < ${K}; ++k, wk += ${mr}, xk += ${XS}) {
 $  for j = 0, vecs - 1 do
     const float32x4_t x${j} = ${load(at("xk", tostring(L * j)), j == vecs - 1 and last or L)};
 $  end
@@ -82,7 +84,7 @@ $  end
   }
 $  for r = 0, rows - 1 do
 $    for j = 0, vecs - 1 do
-$      local dst = at("y + " .. lin(lin(oc, 1, r), P, 0), lin(p, 1, L * j))
+$      local dst = at("y + " .. lin(lin(oc, 1, r), YS, 0), lin(p, 1, L * j))
 $      local v = string.format("a%d_%d", r, j)
 $      local n = j == vecs - 1 and last or L
 $      if vector_act[act] and n == L then
@@ -98,7 +100,7 @@ $      end
 $    end
 $    if act and not vector_act[act] then
   for (int i = 0; i < ${(vecs - 1) * L + last}; ++i) {
-    float *o = ${at("y + " .. lin(lin(oc, 1, r), P, 0), lin(p, 1, 0))} + i;
+    float *o = ${at("y + " .. lin(lin(oc, 1, r), YS, 0), lin(p, 1, 0))} + i;
     *o = act_${act}(*o);
   }
 $    end
@@ -150,13 +152,13 @@ $end
 #else
 for (int oc = 0; oc < ${M}; ++oc) {
   const float *restrict w = ${W} + (oc / ${mr}) * ${K * mr} + oc % ${mr};
-  float *restrict yc = y + oc * ${P};
+  float *restrict yc = y + oc * ${YS};
   for (int p = 0; p < ${P}; ++p)
     yc[p] = ${B and (B .. "[oc]") or "0.0f"};
   for (int k = 0; k < ${K}; ++k) {
     const float wk = w[k * ${mr}];
     for (int p = 0; p < ${P}; ++p)
-      yc[p] += wk * x[k * ${P} + p];
+      yc[p] += wk * x[k * ${XS} + p];
   }
 $if act then
   for (int p = 0; p < ${P}; ++p)

@@ -87,8 +87,17 @@ done
 
 jobs=()
 # and the net on three threads, cut every way (on NEON its block runs as
-# its layers, cut as any layer is: NEON's 1x1 kernel takes no bands)
+# its layers, cut as any layer is: NEON's 1x1 kernel adds no residual)
 specs+=(tests/specs/threads.lua)
+# NEON's 1x1 kernel takes channel strides: the 1x1 layers that write their
+# planes of a channel shuffle, and blocks in bands (ShuffleNet's units and
+# a stride-2 pair, fused whatever their size)
+specs+=(tests/specs/shuffle_written_in_place.lua)
+for s in specs/shufflenet_v2_block.lua specs/dsconv_s2.lua; do
+  f=$T/$(basename "$s" .lua)_fuse_all.lua
+  { echo "-- fuse: all"; cat "$s"; } >"$f"
+  specs+=("$f")
+done
 for s in "${specs[@]}"; do jobs+=("neon $s" "generic $s"); done
 while read -r s rest; do
   case $rest in *"target neon"*) ;; *) continue ;; esac

@@ -771,15 +771,31 @@ fi
 expect "--knob the slices' kernel lacks" 2 "its pwconv_avx2 kernel has no knob 'mv' (did you mean 'mr'?) (with --threads, the layer runs in slices, one a thread; this one, its output channels 0 to 7, takes that kernel)" -- \
   $cg --target avx2 --threads 2 --knob c:mv=1 "$D/narrow.lua"
 expect "--knob only the slices' kernel has" 0 "" -- $cg --target avx2 --threads 2 --knob c:mr=2 --summary "$D/narrow.lua"
-# the slices of whole channels are read in place, unless nothing is fused
+# the slices of whole channels are read in place, unless nothing is fused; and u1's
+# two 1x1 layers write their planes of its shuffle themselves, so that its concat
+# and shuffle is no step (u2's is the net's output: the caller's buffer is written
+# by the concat and shuffle alone)
 if expect "--summary $sb" 0 "" -- $cg --summary $sb; then
   grep -q "^channel slices read in place, not copied (2): u2_keep, u2_half$" "$T/last.out" &&
-    grep -q "generated steps (2 concat_shuffle, 3 dwconv, 5 pwconv)$" "$T/last.out" && pass ||
+    grep -q "generated steps (1 concat_shuffle, 3 dwconv, 5 pwconv)$" "$T/last.out" && pass ||
     fail "--summary $sb: the slices read in place" "$(grep '^channel\|generated steps' "$T/last.out")"
+  grep -q "^1x1 layers writing their planes of a channel shuffle in place (2): u1_left_pw, u1_right_pw2; concat and shuffles with nothing left to move (1): u1_cat_shuffled$" \
+    "$T/last.out" && pass || fail "--summary $sb: the 1x1 layers that write into the shuffle" "$(grep '^1x1' "$T/last.out")"
 fi
 if expect "--fuse off --summary $sb" 0 "" -- $cg --fuse off --summary $sb; then
-  grep -q "^channel slices read in place" "$T/last.out" && fail "--fuse off reads slices in place" || pass
+  grep -q "^channel slices read in place\|^1x1 layers writing" "$T/last.out" &&
+    fail "--fuse off reads slices or writes a shuffle in place" || pass
 fi
+# in the C: u1's 1x1 layers write every other plane of u1 (channel c to 2c and 2c + 1),
+# the pass calls no u1_cat_shuffled, and u2_cat_shuffled moves both its inputs
+$cg $sb >"$D/sb.c" 2>"$D/sb.err"
+fwd=$(sed -n '/^void shufflenet_v2_block_forward_with.*)$/,/^}/p' "$D/sb.c")
+grep -q "^ \* writes its channel c to plane 2\*c of u1_cat_shuffled's output" "$D/sb.c" &&
+  grep -q "^ \* writes its channel c to plane 2\*c + 1 of u1_cat_shuffled's output" "$D/sb.c" &&
+  grep -q "u1_left_pw_interleaved(" <<<"$fwd" && grep -q "u2_cat_shuffled(arena[ +0-9]*, arena[ +0-9]*, out_u2)" <<<"$fwd" &&
+  ! grep -q "u1_cat_shuffled" <<<"$fwd" && pass ||
+  fail "$sb: u1's 1x1 layers write their planes of the shuffle, and no u1_cat_shuffled runs" "$fwd"
+$cg --threads 2 $sb | grep -q "_interleaved" && fail "--threads 2: a 1x1 layer writes into a shuffle" || pass
 # ... and with --fuse all, each block's bands are shared out: one band of 14 rows a thread
 # (the two 1x1 -> depthwise -> 1x1 branches and u1's depthwise -> 1x1 pair)
 if expect "--threads 2 --fuse all --summary $sb" 0 "" -- $cg --threads 2 --fuse all --summary $sb; then
