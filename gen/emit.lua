@@ -262,10 +262,20 @@ local function emitted_layers(s, options)
   return list
 end
 
+-- A 1x1 layer that writes into a shuffle (gen/plan.lua) reads its own
+-- arrays, unless it is cut for threads: then its slices hold them.
+local function weight_holders(layer, options)
+  local into = layer.interleaved_by
+  if not (into and into.slices) then return emitted_layers(layer, options) end
+  local list = options.whole_parts and {layer} or {}
+  for _, t in ipairs(into.slices) do list[#list + 1] = t end
+  return list
+end
+
 local function weight_arrays(plan, options)
   local out = {}
   for _, layer in ipairs(plan.layer_steps) do
-    for _, s in ipairs(emitted_layers(layer, options)) do
+    for _, s in ipairs(weight_holders(layer, options)) do
       -- a slice that reads another's arrays (gen/schedule.lua) has none
       for _, a in ipairs(s.weights_from and {} or arrays_of(s)) do
         local symbol = s.fn .. "_" .. a[1]

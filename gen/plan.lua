@@ -34,7 +34,10 @@
 -- project}; the same as step.expand (nil for a pair), step.middle,
 -- step.project; step.add, the residual add it takes, or false),
 -- a concat read only by a channel shuffle made one pass (step kind
--- "concat_shuffle": {parts = {concat, shuffle}}), a slice of whole
+-- "concat_shuffle": {parts = {concat, shuffle}}; its starts, when the
+-- 1x1 layers that make some inputs write their planes of it themselves:
+-- "pwconv" steps with interleaved = {into, first_plane} and y_stride,
+-- parts = {layer}), a slice of whole
 -- channels read where it lies (plan.views), a residual add joined
 -- to the 1x1 layer that makes one of its addends (a "pwconv" step with
 -- residual = true, inputs {x, residual}, parts = {conv, add}), and the
@@ -437,8 +440,9 @@ end
 -- layer (its knobs are chosen again, by a kernel that takes channel
 -- strides); the layer itself stays in plan.layer_steps for the benchmark
 -- bundle, and so do the parts of a concat and shuffle left with nothing
--- to move (returned too, as the second value).  One thread only: a layer
--- cut for threads writes whole planes.
+-- to move (returned too, as the second value).  With threads, the joined
+-- step is cut as its layer would be, and its slices hold the weights
+-- (p.interleaved_by: emit.lua).
 local function interleave_into_shuffles(steps, views, outputs, taken)
   local sole_reader = sole_reader_of(steps, outputs)
   local producer_of, is_output = {}, {}
@@ -462,7 +466,7 @@ local function interleave_into_shuffles(steps, views, outputs, taken)
           into.y_stride, into.interleaved = cs.groups * plane, {into = cs, first_plane = (start - j * per_group) * cs.groups + j}
           views[name] = {base = cs.output, offset = into.interleaved.first_plane * plane, step = into,
             base_shape = cs.y, written = true}
-          joined[p], writers[#writers + 1] = into, fn
+          joined[p], writers[#writers + 1], p.interleaved_by = into, fn, into
         else
           kept[#kept + 1], starts[#starts + 1] = k, start
         end
@@ -623,7 +627,8 @@ local function slice_step(s, cut, u0, u1, fn)
   local c0, c1 = u0 * per_unit, u1 * per_unit
   t.fn, t.slice_of, t.channels = fn, s, {c0, c1}
   t.y = {C = c1 - c0, H = s.y.H, W = s.y.W}
-  t.output_offset = c0 * s.y.H * s.y.W
+  t.output_offset = c0 * (s.y_stride or s.y.H * s.y.W)
+  t.weights_from = nil                -- its own slice of the weights
   t.input_shapes, t.input_offsets = {}, {}
   for k, shape in ipairs(s.input_shapes) do
     local per_input = cut == "groups" and s.C_in // s.groups or (cut == "local" and 1 or 0)
@@ -652,12 +657,12 @@ local function pixel_slice(s, p0, p1, fn)
   local plane = s.y.H * s.y.W
   t.fn, t.slice_of, t.pixels = fn, s, {p0, p1}
   -- the same weights, packed for the slice's own knobs by the schedule
-  t.params = {}
+  t.params, t.weights_from = {}, nil
   for name, p in pairs(s.params) do t.params[name] = p end
   t.x = {C = s.x.C, H = 1, W = p1 - p0}
   t.y = {C = s.y.C, H = 1, W = p1 - p0}
   t.input_shapes = {t.x}
-  t.x_stride, t.y_stride = plane, plane
+  t.x_stride, t.y_stride = plane, s.y_stride or plane
   t.input_offsets, t.output_offset = {p0}, p0
   t.macs = s.macs * (p1 - p0) // plane
   return t
@@ -1026,9 +1031,7 @@ function M.plan(graph, options)
     -- after the joins, which count a slice among a tensor's readers (a
     -- layer whose output a slice reads must still write it)
     plan.steps, plan.views, plan.view_steps = view_slices(plan.steps, outputs)
-    if plan.threads == 1 then
-      plan.steps, plan.elided_steps = interleave_into_shuffles(plan.steps, plan.views, outputs, taken)
-    end
+    plan.steps, plan.elided_steps = interleave_into_shuffles(plan.steps, plan.views, outputs, taken)
   end
   if plan.threads > 1 then split_for_threads(plan.steps, plan.threads, taken) end
   for _, s in ipairs(steps) do

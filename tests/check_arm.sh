@@ -92,7 +92,7 @@ specs+=(tests/specs/threads.lua)
 # NEON's 1x1 kernel takes channel strides: the 1x1 layers that write their
 # planes of a channel shuffle, and blocks in bands (ShuffleNet's units and
 # a stride-2 pair, fused whatever their size)
-specs+=(tests/specs/shuffle_written_in_place.lua)
+specs+=(tests/specs/shuffle_written_in_place.lua tests/specs/shuffle_written_in_place_threads.lua)
 for s in specs/shufflenet_v2_block.lua specs/dsconv_s2.lua; do
   f=$T/$(basename "$s" .lua)_fuse_all.lua
   { echo "-- fuse: all"; cat "$s"; } >"$f"

@@ -736,10 +736,11 @@ PYEOF
 fi
 # --threads 2 on the block spec: its wide tensors are under 1 MiB, so no blocks; its 1x1 layers
 # have more pixels than output channels, so they are cut by pixels, the depthwise ones by
-# channels; the concat-and-shuffles by pixels too, and the two slices are no steps at all
+# channels; u2's concat-and-shuffle by pixels too (u1's is no step: its 1x1 layers write
+# their planes of it), and the two slices are no steps at all
 if expect "--threads 2 --summary $sb" 0 "" -- $cg --threads 2 --summary $sb; then
   grep -q "^fused block" "$T/last.out" && fail "--threads 2 fuses blocks under 1 MiB" "$(grep '^fused' "$T/last.out")" || pass
-  grep -q "^threads: 2; 3 steps cut by output channels, .*; 0 blocks cut by rows.*steps cut by pixels (7): .*u1_cat_shuffled, .*u2_cat_shuffled; on thread 0 alone (0): none" \
+  grep -q "^threads: 2; 3 steps cut by output channels, .*; 0 blocks cut by rows.*steps cut by pixels (6): u1_left_pw, .*, u2_cat_shuffled; on thread 0 alone (0): none" \
     "$T/last.out" && pass || fail "--threads 2 --summary $sb: the cut steps" "$(grep '^threads' "$T/last.out")"
 fi
 # A layer cut by pixels has one copy of its weights, which every slice reads, and
@@ -795,7 +796,11 @@ grep -q "^ \* writes its channel c to plane 2\*c of u1_cat_shuffled's output" "$
   grep -q "u1_left_pw_interleaved(" <<<"$fwd" && grep -q "u2_cat_shuffled(arena[ +0-9]*, arena[ +0-9]*, out_u2)" <<<"$fwd" &&
   ! grep -q "u1_cat_shuffled" <<<"$fwd" && pass ||
   fail "$sb: u1's 1x1 layers write their planes of the shuffle, and no u1_cat_shuffled runs" "$fwd"
-$cg --threads 2 $sb | grep -q "_interleaved" && fail "--threads 2: a 1x1 layer writes into a shuffle" || pass
+# on two threads too, each slice of them writing its share of their planes
+$cg --threads 2 $sb >"$D/sb2.c" 2>"$D/sb2.err"
+grep -q "^static void u1_left_pw_interleaved_thread1(" "$D/sb2.c" && grep -q "^static void u1_right_pw2_interleaved_thread1(" "$D/sb2.c" &&
+  ! grep -q "^static void u1_cat_shuffled" "$D/sb2.c" && pass ||
+  fail "--threads 2 $sb: u1's 1x1 layers write their planes of the shuffle, a slice a thread" "$(grep '^static void' "$D/sb2.c")"
 # ... and with --fuse all, each block's bands are shared out: one band of 14 rows a thread
 # (the two 1x1 -> depthwise -> 1x1 branches and u1's depthwise -> 1x1 pair)
 if expect "--threads 2 --fuse all --summary $sb" 0 "" -- $cg --threads 2 --fuse all --summary $sb; then
