@@ -443,6 +443,34 @@ end
 -- to move (returned too, as the second value).  With threads, the joined
 -- step is cut as its layer would be, and its slices hold the weights
 -- (p.interleaved_by: emit.lua).
+-- The shuffled tensor lives from its first writer on, so the writers
+-- that can wait run last, right before the step that completes it (the
+-- concat and shuffle, or the last writer): ShuffleNetV2's downsampling
+-- unit then holds its left branch's narrow output, not the whole
+-- shuffled tensor, while its right branch runs.  A writer waits where
+-- its input is smaller than the shuffled tensor.
+local function sink_writers(steps)
+  local last_of, waiting = {}, {}
+  for i, s in ipairs(steps) do
+    local into = s.interleaved and s.interleaved.into
+    if into then last_of[into] = i end
+    if s.kind == "concat_shuffle" then last_of[s] = i end
+  end
+  local out = {}
+  for i, s in ipairs(steps) do
+    local into = s.interleaved and s.interleaved.into or (s.kind == "concat_shuffle" and s)
+    local x, y = s.x, into and into.y
+    if into and last_of[into] ~= i and x.C * x.H * x.W < y.C * y.H * y.W then
+      waiting[into] = waiting[into] or {}
+      table.insert(waiting[into], s)
+    else
+      for _, w in ipairs(into and waiting[into] or {}) do out[#out + 1] = w end
+      out[#out + 1] = s
+    end
+  end
+  return out
+end
+
 local function interleave_into_shuffles(steps, views, outputs, taken)
   local sole_reader = sole_reader_of(steps, outputs)
   local producer_of, is_output = {}, {}
@@ -481,7 +509,7 @@ local function interleave_into_shuffles(steps, views, outputs, taken)
       end
     end
   end
-  return rejoin(steps, joined, dropped), elided
+  return sink_writers(rejoin(steps, joined, dropped)), elided
 end
 
 -- ---- channel slices read in place ------------------------------------------
