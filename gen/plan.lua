@@ -428,21 +428,6 @@ local function join_shuffles(steps, outputs, taken)
 end
 
 -- ---- a branch's last 1x1 layer writes its planes of the shuffle ------------
--- In a concat and shuffle, an input whose channels lie in one group j of
--- the concatenation lands on output planes `groups` apart, from plane
--- k0*groups + j.  The 1x1 layer (stride 1) that makes it, read by the
--- concat and shuffle alone, can write there itself, its channels
--- `groups` planes apart (y_stride): the pass then moves only the inputs
--- no layer so writes (ShuffleNetV2's identity half), and nothing at all
--- where every input is so written (its downsampling units).  The layer's
--- output becomes a view of the shuffled tensor that its writer keeps
--- alive from its step on (plan.place).  The joined step is a copy of the
--- layer (its knobs are chosen again, by a kernel that takes channel
--- strides); the layer itself stays in plan.layer_steps for the benchmark
--- bundle, and so do the parts of a concat and shuffle left with nothing
--- to move (returned too, as the second value).  With threads, the joined
--- step is cut as its layer would be, and its slices hold the weights
--- (p.interleaved_by: emit.lua).
 -- The shuffled tensor lives from its first writer on, so the writers
 -- that can wait run last, right before the step that completes it (the
 -- concat and shuffle, or the last writer): ShuffleNetV2's downsampling
@@ -471,6 +456,21 @@ local function sink_writers(steps)
   return out
 end
 
+-- In a concat and shuffle, an input whose channels lie in one group j of
+-- the concatenation lands on output planes `groups` apart, from plane
+-- k0*groups + j.  The 1x1 layer (stride 1) that makes it, read by the
+-- concat and shuffle alone, can write there itself, its channels
+-- `groups` planes apart (y_stride): the pass then moves only the inputs
+-- no layer so writes (ShuffleNetV2's identity half), and nothing at all
+-- where every input is so written (its downsampling units).  The layer's
+-- output becomes a view of the shuffled tensor that its writer keeps
+-- alive from its step on (plan.place).  The joined step is a copy of the
+-- layer (its knobs are chosen again, by a kernel that takes channel
+-- strides); the layer itself stays in plan.layer_steps for the benchmark
+-- bundle, and so do the parts of a concat and shuffle left with nothing
+-- to move (returned too, as the second value).  With threads, the joined
+-- step is cut as its layer would be, and its slices hold the weights
+-- (p.interleaved_by: emit.lua).
 local function interleave_into_shuffles(steps, views, outputs, taken)
   local sole_reader = sole_reader_of(steps, outputs)
   local producer_of, is_output = {}, {}
@@ -485,7 +485,7 @@ local function interleave_into_shuffles(steps, views, outputs, taken)
         local p, C = producer_of[name], cs.input_shapes[k].C
         local j = start // per_group
         if p and p.kind == "pwconv" and not p.parts and not p.residual and p.sh == 1 and p.sw == 1
-            and not p.y_stride and sole_reader(p) == cs and (start + C - 1) // per_group == j and not joined[p] then
+            and not p.y_stride and sole_reader(p) == cs and (start + C - 1) // per_group == j then
           local fn = util.unique_c_names({p.fn .. "_interleaved"}, taken)[1]
           taken[fn] = true
           local into = {}

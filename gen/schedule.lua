@@ -443,8 +443,8 @@ local function schedule_layer(plan, s, options, lenient)
   if record then
     knobs, why, fast = M.resolve(s, record.isa or target, record.knobs, record.why)
     -- a file from an older convgen may name knobs this one lacks, or
-    -- values its kernel's check now refuses
-    -- a 1x1 layer that writes into a shuffle is counted once, as its layer
+    -- values its kernel's check now refuses; a 1x1 layer that writes into
+    -- a shuffle is counted once, as its layer
     if knobs then
       if not s.interleaved then plan.tuned_steps = plan.tuned_steps + 1 end
     else
