@@ -4,9 +4,10 @@
 -- nothing and is no step), the transformed half of a unit that keeps the
 -- other (only that half is moved), three 1x1 layers into a shuffle of 3
 -- groups, of which one is read by an add too and so writes its own
--- tensor, and of a shuffle of 2 groups of 7 channels, the 1x1 layers of 3 and 2
--- channels in the first written in place, and the one of 4 that straddles
--- the groups and an add moved.  35 pixels: masked tails in strided stores; batch 2: each
+-- tensor; and of a shuffle of 2 groups of 7 channels, the 1x1 layers of 3
+-- (a grouped one, ShuffleNet v1's kind) and 2 channels in the first
+-- written in place, the one of 4 that straddles the groups and an add
+-- moved.  35 pixels: masked tails in strided stores; batch 2: each
 -- sample's planes in its own sample.  Once more in NHWC.
 -- targets: avx512 avx2 generic
 -- also layout: nhwc
@@ -36,7 +37,7 @@ return net "shuffle_written_in_place" {
   add "bc" {from = {"b", "c"}},
   concat "u3_cat" {from = {"a", "b", "c"}},
   shuffle "u3" {groups = 3},
-  pwconv "d" {out = 3, from = "u3"},
+  pwconv "d" {out = 3, groups = 3, from = "u3"},
   pwconv "e" {out = 2, from = "u3"},
   pwconv "f" {out = 4, from = "u3"},
   concat "u4_cat" {from = {"d", "e", "f", "bc"}},
