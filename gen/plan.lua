@@ -11,7 +11,7 @@
 --        views = {[tensor] = {base, offset, step}}, view_steps = {step...}:
 --                the channel slices read in place, not steps of the pass,
 --                and the outputs of 1x1 layers that write their planes of
---                a channel shuffle ({..., base_shape, written = true}),
+--                a channel shuffle ({..., base_shape}, the shuffled tensor's),
 --        elided_steps = {step...}: the concat and shuffles those layers
 --                left with nothing to move, not steps of the pass,
 --        macs, param_count}
@@ -393,6 +393,14 @@ local function form_blocks(steps, outputs, mode, taken, tuned)
   return out
 end
 
+-- A copy of step s, a part of it to change (a slice, a layer that
+-- writes into a shuffle).
+local function copy_of(s)
+  local t = {}
+  for k, v in pairs(s) do t[k] = v end
+  return t
+end
+
 -- `steps` with joined[s] in s's place and the dropped steps left out: what
 -- the fusions below return.
 local function rejoin(steps, joined, dropped)
@@ -488,12 +496,11 @@ local function interleave_into_shuffles(steps, views, outputs, taken)
             and not p.y_stride and sole_reader(p) == cs and (start + C - 1) // per_group == j then
           local fn = util.unique_c_names({p.fn .. "_interleaved"}, taken)[1]
           taken[fn] = true
-          local into = {}
-          for key, v in pairs(p) do into[key] = v end
+          local into = copy_of(p)
           into.fn, into.weights_from, into.parts, into.layers = fn, p, {p}, {table.unpack(p.layers)}
           into.y_stride, into.interleaved = cs.groups * plane, {into = cs, first_plane = (start - j * per_group) * cs.groups + j}
           views[name] = {base = cs.output, offset = into.interleaved.first_plane * plane, step = into,
-            base_shape = cs.y, written = true}
+            base_shape = cs.y}
           joined[p], writers[#writers + 1], p.interleaved_by = into, fn, into
         else
           kept[#kept + 1], starts[#starts + 1] = k, start
@@ -639,13 +646,6 @@ end
 
 local function slice_tensor(t, first, count)
   return tensor.from_f32le(t:to_f32le(), 4 * first, count)
-end
-
--- A copy of step s, a slice of it to change.
-local function copy_of(s)
-  local t = {}
-  for k, v in pairs(s) do t[k] = v end
-  return t
 end
 
 -- Slice [u0, u1) of step s's units as a step of its own, named fn.
