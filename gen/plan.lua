@@ -457,7 +457,10 @@ local function sink_writers(steps)
       waiting[into] = waiting[into] or {}
       table.insert(waiting[into], s)
     else
+      -- the writers waiting so far run now, once: a writer that cannot
+      -- wait (its input is larger) may come before the last one
       for _, w in ipairs(into and waiting[into] or {}) do out[#out + 1] = w end
+      if into then waiting[into] = nil end
       out[#out + 1] = s
     end
   end

@@ -405,7 +405,6 @@ $  for j = 0, vectors - 1 do
 $    loads[#loads + 1] = string.format("p%d = %s", j, SIMD.load_first(at("xc", nil, j * L), math.min(L, OHW - j * L)))
 $    body[#body + 1] = string.format("%s a%d = %s;", V, j, init)
 $  end
-$  table.insert(body, 1, string.format("const %s %s;", V, table.concat(loads, ", ")))
 $  for r = 0, kh - 1 do
 $    for c = 0, kw - 1 do
 $      local d = (r * dh - pad.top) * x.W + c * dw - pad.left
@@ -431,6 +430,11 @@ $        for _, l in ipairs(fmas) do body[#body + 1] = l end
 $        body[#body + 1] = "}"
 $      end
 $    end
+$  end
+$  -- a plane whose every tap lies in the padding reads no input (and
+$  -- has no xc to read it through)
+$  if next(used) then
+$    table.insert(body, 1, string.format("const %s %s;", V, table.concat(loads, ", ")))
 $  end
 $  for j = 0, vectors - 1 do
 $    body[#body + 1] = store(at("yc", nil, j * L), finish("a" .. j), math.min(L, OHW - j * L)) .. ";"

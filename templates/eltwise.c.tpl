@@ -42,7 +42,7 @@ $  local per_group = y.C // groups
 $  local function plane(e) return (e:match("^[%w_]+$") and e or "(" .. e .. ")") .. " * " .. HW end
 $  local p0, p1 = plane_range and plane_range[1] or 0, plane_range and plane_range[2] or HW
 $  local o0, o1 = channel_range and channel_range[1] or 0, channel_range and channel_range[2] or y.C
-$  local offset = 0
+$  local offset, moved = 0, false
 $  for i = 1, #inputs do
 $    offset = starts and starts[i] or offset
 $    local c, stop, read = offset, offset + input_shapes[i].C, false
@@ -54,7 +54,7 @@ $      -- the run's k whose output channel k*groups + j is in [o0, o1)
 $      local first = math.max(k, (o0 - j + groups - 1) // groups)
 $      local last = math.min(k + run - 1, (o1 - 1 - j) // groups)
 $      if first <= last then
-$        read = true
+$        read, moved = true, true
 for (int k = 0; k < ${last - first + 1}; ++k)
   for (int i = ${p0}; i < ${p1}; ++i)
     y[${plane(lin("k", groups, first * groups + j))} + i] = ${src}[${plane(lin("k", 1, c - offset + first - k))} + i];
@@ -65,6 +65,9 @@ $    if not read then
 (void)${src}; /* none of its channels is in this slice */
 $    end
 $    offset = stop
+$  end
+$  if not moved then
+(void)y; /* layers that write in place fill this slice's channels */
 $  end
 $elseif kind == "slice" then
 for (int i = 0; i < ${y.C * HW}; ++i)
