@@ -2,7 +2,8 @@
 
 Each graph mixes convolution (standard, grouped, depthwise, pointwise),
 pooling, batchnorm, activations, residual add and concat, squeeze-excite
-products, channel shuffles and slices, on small odd
+products, channel shuffles and slices, ShuffleNet units (branches
+concatenated, then shuffled), on small odd
 shapes, so that every kernel family meets borders, strides and tails.
 Usage: random_graphs.py --seed S --count N --out DIR   (writes DIR/g<seed>_<i>.lua)
 
@@ -11,6 +12,9 @@ With --blocks, each graph holds a chain that convgen fuses into a block
 pair, sometimes with a residual add), generated with
 --fuse all and a random band height (the spec's "-- fuse:" and "-- knobs:"
 lines, read by tests/run.sh): DIR/b<seed>_<i>.lua.
+A third of either kind run on two or three threads (a "-- threads:" line);
+the graphs take turns on the targets, and a tenth of them take and return
+NHWC ("-- target:", "-- layout:").
 """
 import argparse
 import os
@@ -187,6 +191,62 @@ class Builder:
         return name
 
 
+    def shuffle_unit(self, src):
+        """A ShuffleNet unit: branches concatenated, then a channel shuffle
+        of as many groups.  Kept as the networks have it (each branch's
+        channels one group, a branch that ends in a 1x1 layer), the 1x1
+        layers write their planes of the shuffled tensor themselves
+        (gen/plan.lua's interleave_into_shuffles); now and then a branch
+        of another width, or a shuffle of other groups, leaves the concat
+        and shuffle to move them all."""
+        rng = self.rng
+        c, h, w = self.shapes[src]
+        parts = rng.choice([2, 2, 3])
+        keep = c % parts == 0 and rng.random() < 0.6
+        n = c // parts if keep else rng.randint(1, 12)
+        stride = 1 if keep else rng.choice([1, 2])
+        oh, ow = (h - 1) // stride + 1, (w - 1) // stride + 1
+        branches = []
+        for i in range(parts):
+            width = n if rng.random() < 0.85 else rng.randint(1, 12)
+            cur = src
+            if keep:
+                cur = self.fresh("s")
+                self.emit('slice "%s" {start = %d, stop = %d, from = "%s"}' % (cur, i * n, (i + 1) * n, src))
+                self.shapes[cur] = (n, h, w)
+                if i == 0:
+                    branches.append(cur)
+                    continue
+                width = n
+            ch = self.shapes[cur][0]
+            if not keep and rng.random() < 0.5:
+                # a downsampling unit's left branch: depthwise first
+                name = self.fresh("d")
+                self.emit('dwconv "%s" {k = 3, stride = %d, pad = 1, bias = %s, from = "%s"}'
+                          % (name, stride, rng.choice(["true", "false"]), cur))
+                self.shapes[name] = (ch, oh, ow)
+            else:
+                e, name = self.fresh("e"), self.fresh("d")
+                self.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}' % (e, width, rng.choice(["true", "false"]), cur))
+                self.shapes[e] = (width, h, w)
+                e = self.unary(e, "relu") if rng.random() < 0.7 else e
+                self.emit('dwconv "%s" {k = 3, stride = %d, pad = 1, bias = %s, from = "%s"}'
+                          % (name, stride, rng.choice(["true", "false"]), e))
+                self.shapes[name] = (width, oh, ow)
+            last = self.fresh("j")
+            self.emit('pwconv "%s" {out = %d, bias = %s, from = "%s"}' % (last, width, rng.choice(["true", "false"]), name))
+            self.shapes[last] = (width, oh, ow)
+            branches.append(self.unary(last, "relu") if rng.random() < 0.5 else last)
+        cat, name = self.fresh("cat"), self.fresh("sh")
+        self.emit('concat "%s" {from = {%s}}' % (cat, ", ".join('"%s"' % b for b in branches)))
+        total = sum(self.shapes[b][0] for b in branches)
+        self.shapes[cat] = (total, oh, ow)
+        groups = parts if total % parts == 0 and rng.random() < 0.85 else rng.choice(divisors(total))
+        self.emit('shuffle "%s" {groups = %d, from = "%s"}' % (name, groups, cat))
+        self.shapes[name] = (total, oh, ow)
+        return name
+
+
 def random_block(rng, name):
     """input -> [a layer] -> [1x1 or stem ->] depthwise -> 1x1 [-> add];
     returns (spec, band knob or None).  Without the layer in brackets it is
@@ -292,8 +352,10 @@ def random_graph(rng, name):
             cur = b.unary(cur, "batchnorm")
         elif r < 0.70:
             cur = b.unary(cur, rng.choice(["relu", "relu6", "hardswish", "sigmoid", "hardsigmoid"]))
-        elif r < 0.78:
+        elif r < 0.74:
             cur = b.channel_op(cur)
+        elif r < 0.80:
+            cur = b.shuffle_unit(cur)
         elif r < 0.88:
             cur = b.merge(cur, rng.choice(["add", "concat"]))
         elif r < 0.94:
@@ -330,9 +392,21 @@ def main():
             head += "-- fuse: all\n" + ("-- knobs: %s\n" % knob if knob else "")
             head += "-- target: %s\n" % target if target else ""
         else:
-            name, target = "g%d_%d" % (a.seed, i), ""
+            name = "g%d_%d" % (a.seed, i)
             spec = random_graph(random.Random(a.seed * 1000003 + i), name)
             head = "-- random graph: tests/fuzz/random_graphs.py --seed %d, case %d\n" % (a.seed, i)
+            # the other targets' kernels too, and the NHWC interface; drawn
+            # apart from the graph, as the threads below
+            side = random.Random(a.seed * 1000039 + i)
+            target = side.choice(["", "", "", "avx2", "generic"])
+            head += "-- target: %s\n" % target if target else ""
+            head += "-- layout: nhwc\n" if side.random() < 0.1 else ""
+        # a third of them on two threads (or three): every layer cut into
+        # slices, a concat and shuffle's writers among them; drawn apart
+        # from the graph, which stays the seed's
+        pick = random.Random(a.seed * 1000037 + i).random()
+        if pick < 0.33:
+            head += "-- threads: %d\n" % (3 if pick < 0.05 else 2)
         with open(os.path.join(a.out, name + ".lua"), "w") as f:
             f.write(head + spec)
         print(os.path.join(a.out, name + ".lua") + (" target " + target if target else ""))
