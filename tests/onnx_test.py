@@ -184,7 +184,9 @@ def check_model(args, name, exported, source=None, base=None):
     r = run([args.convgen, "--name", "net", "--weights-bin", "-o", base] + (source or [path]))
     if r.returncode != 0:
         return fail(name, "convgen failed:", r.stderr)
-    r = run([args.cc, "-O2", "-march=native", "-std=c99", "-o", base + "_run", base + ".c", "tests/onnx_run.c", "-lm"])
+    # -O1: what is under test is the import; the specs group checks these
+    # nets as users compile them, and -O2 took this test 10 s longer
+    r = run([args.cc, "-O1", "-march=native", "-std=c99", "-o", base + "_run", base + ".c", "tests/onnx_run.c", "-lm"])
     if r.returncode != 0:
         return fail(name, "the generated C does not compile:", r.stderr)
     x.astype("<f4").tofile(base + ".in")
