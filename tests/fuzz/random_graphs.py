@@ -190,7 +190,6 @@ class Builder:
         self.shapes[name] = (c, h, w)
         return name
 
-
     def shuffle_unit(self, src):
         """A ShuffleNet unit: branches concatenated, then a channel shuffle
         of as many groups.  Kept as the networks have it (each branch's
